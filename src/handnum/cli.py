@@ -1,0 +1,224 @@
+"""The `handnum` command: thin subcommands over the library. Errors become one line and exit code 1/2."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from .errors import HandnumError, ImageError
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train.loop import TrainConfig, train
+
+    cfg = TrainConfig(out=args.out, data=args.data, download=args.download, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
+                      resume=args.resume, limit=args.limit, negatives=args.negatives,
+                      negatives_per_epoch=min(args.negatives, args.negatives_per_epoch), threads=args.threads,
+                      stop_after=args.stop_after, eval_limit=args.eval_limit,
+                      command="handnum " + shlex.join(args.argv))
+    train(cfg)
+    return 0
+
+
+def cmd_digit(args: argparse.Namespace) -> int:
+    from .classify import classify
+    from .model import load_model
+
+    model = load_model(args.model)
+    failed = 0
+    for path in args.images:
+        try:
+            pred = classify(_input(path), model, name=path)
+        except ImageError as e:
+            print(f"handnum: error: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps(pred.to_dict()), flush=True)
+        else:
+            top = ", ".join(f"{d}: {p:.3f}" for d, p in pred.top3)
+            shown = "not a digit" if pred.digit is None else str(pred.digit)
+            print(f"{path}: {shown} ({pred.confidence:.3f})  top 3: {top}")
+    return 1 if failed else 0
+
+
+def cmd_eval_mnist(args: argparse.Namespace) -> int:
+    from .evaluate import mnist_accuracy
+    from .model import load_model
+
+    model = load_model(args.model)
+    result = mnist_accuracy(model, args.data, args.download)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"model: {model.path}")
+        print(f"accuracy: {result['accuracy']:.4f} (n={result['n']})")
+        print("per class: " + "  ".join(f"{c}: {a:.4f}" for c, a in enumerate(result["per_class"])))
+        print(f"rejected as not a digit: {result['rejected_as_not_a_digit']}")
+    return 0
+
+
+def _input(path: str):
+    """'-' means the bytes on standard input; anything else is a path."""
+    return sys.stdin.buffer.read() if path == "-" else path
+
+
+def _read_options(args: argparse.Namespace) -> dict:
+    return {"model": args.model, "min_confidence": args.min_confidence, "max_pixels": args.max_pixels}
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    import cv2
+
+    from .io import expand_inputs
+    from .pipeline import read_pages
+
+    outdir = Path(args.output) if args.output else None
+    if outdir:
+        outdir.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for path in expand_inputs(args.paths):
+        try:
+            pages = read_pages(_input(path), name="stdin" if path == "-" else path, **_read_options(args))
+        except ImageError as e:
+            print(f"handnum: error: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        for page in pages:
+            written = None
+            if outdir:
+                stem = Path(page.source).stem + (f"-p{page.page + 1}" if len(pages) > 1 else "")
+                written = outdir / f"{stem}.png"
+                cv2.imwrite(str(written), page.annotate())
+                (outdir / f"{stem}.json").write_text(json.dumps(page.to_dict(), indent=1) + "\n")
+            if args.json:
+                print(json.dumps(page.to_dict()), flush=True)
+            else:
+                where = f" page {page.page + 1}" if len(pages) > 1 else ""
+                print(f"{page.source}{where}: {len(page.lines)} line(s), {len(page.digits)} digit(s), "
+                      f"{len(page.rejected)} rejected, {page.elapsed_ms:.0f} ms")
+                for line in page.lines:
+                    print(f"  {line.text}")
+                if written:
+                    print(f"  annotated image: {written}")
+    if failed:
+        print(f"handnum: {failed} input(s) failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import Score, load_truth, score_page
+    from .pipeline import read
+
+    truth = load_truth(args.truth)
+    folder = Path(args.images) if args.images else Path(args.truth).parent
+    score = Score()
+    for name, lines in truth.items():
+        try:
+            page = read(folder / name, **_read_options(args))
+            ps = score_page(name, lines, [ln.text for ln in page.lines])
+        except ImageError as e:
+            ps = score_page(name, lines, [], error=str(e))
+        score.pages.append(ps)
+        if args.verbose:
+            s = ps.edits / max(ps.digits, 1)
+            status = "exact" if ps.exact else (f"error: {ps.error}" if ps.error else f"digit errors {ps.edits}/{ps.digits} ({s:.1%})")
+            print(f"{name}: {status}")
+            if not ps.exact and not ps.error:
+                print(f"  truth: {' | '.join(ps.true_lines)}")
+                print(f"  read:  {' | '.join(ps.read_lines)}")
+    summary = score.summary()
+    if args.json:
+        print(json.dumps({**summary, "per_page": [{"name": p.name, "digits": p.digits, "edits": p.edits,
+                                                   "exact": p.exact, "read": p.read_lines, "error": p.error}
+                                                  for p in score.pages]}))
+    else:
+        print(f"pages: {summary['pages']}  exact: {summary['pages_exact']}  errors: {summary['errors']}")
+        print(f"digit error rate: {summary['digit_error_rate']:.4f} ({summary['digits']} digits)")
+        print(f"numbers: precision {summary['number_precision']:.4f}  recall {summary['number_recall']:.4f}  "
+              f"F1 {summary['number_f1']:.4f}")
+    return 0
+
+
+def _add_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="model file (.onnx with its .json card; default: $HANDNUM_MODEL or the shipped one)")
+
+
+def _add_read_options(p: argparse.ArgumentParser) -> None:
+    _add_model(p)
+    p.add_argument("--min-confidence", type=float, default=0.5, help="digits below this are rejected (default 0.5)")
+    p.add_argument("--max-pixels", type=int, default=80_000_000, help="refuse larger images (default 80 MP)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="handnum", description="Find and read handwritten digits and numbers.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train the digit classifier on MNIST (needs handnum[train])")
+    t.add_argument("--data", help="folder with the four MNIST IDX files (default: $HANDNUM_DATA)")
+    t.add_argument("--download", action="store_true", help="download MNIST (verified) if not found")
+    t.add_argument("--out", default="runs/digits", help="folder for checkpoints, ONNX and card")
+    t.add_argument("--epochs", type=int, default=14)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    t.add_argument("--limit", type=int, help="use only the first N training digits (smoke tests)")
+    t.add_argument("--negatives", type=int, default=20000, help="size of the 'not a digit' pool")
+    t.add_argument("--negatives-per-epoch", type=int, default=10000)
+    t.add_argument("--threads", type=int, help="torch CPU threads")
+    t.add_argument("--stop-after", type=int, help="stop after N epochs of this run (continue with --resume)")
+    t.add_argument("--eval-limit", type=int, help="evaluate on the first N test digits only (smoke tests)")
+    t.set_defaults(func=cmd_train)
+
+    d = sub.add_parser("digit", help="read one digit per image (photo or crop of a single digit)")
+    d.add_argument("images", nargs="+", help="image files, or - for standard input")
+    d.add_argument("--json", action="store_true", help="one JSON object per image")
+    _add_model(d)
+    d.set_defaults(func=cmd_digit)
+
+    m = sub.add_parser("eval-mnist", help="accuracy of a model on the MNIST test set")
+    m.add_argument("--data", help="MNIST folder (default: $HANDNUM_DATA)")
+    m.add_argument("--download", action="store_true")
+    m.add_argument("--json", action="store_true")
+    _add_model(m)
+    m.set_defaults(func=cmd_eval_mnist)
+
+    r = sub.add_parser("read", help="find and read every handwritten digit and number on pages")
+    r.add_argument("paths", nargs="+", help="images, PDFs, folders (recursive), or - for standard input")
+    r.add_argument("-o", "--output", metavar="OUTDIR", help="write NAME.png (annotated) and NAME.json per page")
+    r.add_argument("--json", action="store_true", help="print JSON Lines, one handnum/1 object per page")
+    _add_read_options(r)
+    r.set_defaults(func=cmd_read)
+
+    e = sub.add_parser("eval", help="score reading against a truth file")
+    e.add_argument("truth", help="truth JSON: {file: {lines: [...]}}")
+    e.add_argument("images", nargs="?", help="folder of the images (default: the truth file's folder)")
+    e.add_argument("-v", "--verbose", action="store_true", help="per page")
+    e.add_argument("--json", action="store_true")
+    _add_read_options(e)
+    e.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = argv
+    try:
+        return args.func(args)
+    except (HandnumError, ValueError) as e:
+        print(f"handnum: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("handnum: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

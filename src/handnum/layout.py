@@ -1,0 +1,71 @@
+"""Group digit boxes into lines (reading order, robust to slight skew) and numbers (by gap size).
+
+Works on an (N, 4) box array and returns index lists; the result objects are built later.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Vertical overlap of two boxes as a share of the shorter one's height."""
+    ov = min(a[3], b[3]) - max(a[1], b[1])
+    return ov / max(1, min(a[3] - a[1], b[3] - b[1]))
+
+
+def group_lines(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
+    """Split boxes into text lines, each sorted left to right; lines sorted top to bottom.
+
+    Boxes are taken left to right; each joins the line whose *last* box overlaps it most
+    vertically (at least `min_overlap`), so a slightly skewed line is followed along its slope.
+    """
+    order = np.argsort(boxes[:, 0], kind="stable")
+    lines: list[list[int]] = []
+    for i in order:
+        best, best_ov = -1, min_overlap
+        for k, line in enumerate(lines):
+            ov = _v_overlap(boxes[line[-1]], boxes[i])
+            if ov >= best_ov:
+                best, best_ov = k, ov
+        if best < 0:
+            lines.append([int(i)])
+        else:
+            lines[best].append(int(i))
+    lines = _merge_side_by_side(boxes, lines, min_overlap)
+    return sorted(lines, key=lambda ln: float(np.median((boxes[ln, 1] + boxes[ln, 3]) / 2)))
+
+
+def _merge_side_by_side(boxes: np.ndarray, lines: list[list[int]], min_overlap: float) -> list[list[int]]:
+    """Join lines that continue each other (one ends before the other starts, at the same height)."""
+    changed = True
+    while changed:
+        changed = False
+        lines.sort(key=lambda ln: boxes[ln[0], 0])
+        for a in range(len(lines)):
+            for b in range(len(lines)):
+                la, lb = lines[a], lines[b]
+                if a != b and boxes[la[-1], 2] <= boxes[lb[0], 0] + 0.2 * (boxes[lb[0], 2] - boxes[lb[0], 0]) \
+                        and _v_overlap(boxes[la[-1]], boxes[lb[0]]) >= min_overlap:
+                    lines[a] = la + lb
+                    del lines[b]
+                    changed = True
+                    break
+            if changed:
+                break
+    return lines
+
+
+def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.35) -> list[list[int]]:
+    """Split one line (indices sorted left to right) into numbers where the horizontal gap between
+    neighbours exceeds `gap` times the line's median digit height."""
+    if not line:
+        return []
+    height = float(np.median(boxes[line, 3] - boxes[line, 1]))
+    numbers, current = [], [line[0]]
+    for prev, nxt in zip(line, line[1:]):
+        if boxes[nxt, 0] - boxes[prev, 2] > gap * height:
+            numbers.append(current)
+            current = []
+        current.append(nxt)
+    numbers.append(current)
+    return numbers

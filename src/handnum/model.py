@@ -1,0 +1,102 @@
+"""The model boundary: one class owns the ONNX session; the card is checked on load.
+
+A model is a pair `NAME.onnx` + `NAME.json` (the card: classes, preprocessing version,
+accuracy, sha256 of the ONNX file). Reading needs only onnxruntime, never torch.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .normalize import PREPROCESSING
+
+CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "not-a-digit"]
+NOT_A_DIGIT = 10
+SHIPPED = Path(__file__).parent / "models" / "digits.onnx"
+
+
+def card_path(onnx_path: Path) -> Path:
+    """The card that belongs to a model file: same name, `.json`."""
+    return Path(onnx_path).with_suffix(".json")
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, (N, C) -> (N, C)."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Model:
+    """An ONNX digit classifier: `model(batch)` maps (N, 28, 28) float32 in [0, 1] to (N, 11) probabilities."""
+
+    def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None):
+        self.path = Path(path) if path else SHIPPED
+        if not self.path.is_file():
+            raise ModelError(f"model file not found: {self.path}")
+        cpath = card_path(self.path)
+        try:
+            self.card = json.loads(cpath.read_text())
+        except (OSError, ValueError) as e:
+            raise ModelError(f"model card {cpath} missing or unreadable: {e}") from e
+        digest = sha256_file(self.path)
+        if self.card.get("sha256") != digest:
+            raise ModelError(f"model file {self.path} is corrupt: sha256 {digest[:12]}… does not match "
+                             f"its card ({str(self.card.get('sha256'))[:12]}…)")
+        if self.card.get("preprocessing") != PREPROCESSING or self.card.get("classes") != CLASSES:
+            raise ModelError(f"model {self.path} expects preprocessing {self.card.get('preprocessing')!r} "
+                             f"and classes {self.card.get('classes')}; this handnum has {PREPROCESSING!r}")
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types
+            raise ModelError(f"cannot load model {self.path}: {e}") from e
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        batch = np.asarray(batch, dtype=np.float32)
+        if batch.ndim != 3 or batch.shape[1:] != (28, 28):
+            raise ValueError(f"batch must have shape (N, 28, 28), got {batch.shape}")
+        if len(batch) == 0:
+            return np.zeros((0, len(CLASSES)), np.float32)
+        try:
+            (logits,) = self.session.run(None, {self.input_name: batch[:, None]})
+        except Exception as e:
+            raise ModelError(f"model {self.path} failed: {e}") from e
+        return softmax(logits.astype(np.float64)).astype(np.float32)
+
+
+def resolve_path(path: str | os.PathLike | None = None) -> Path:
+    """The model to use: `path`, else $HANDNUM_MODEL, else the shipped one."""
+    chosen = path or os.environ.get("HANDNUM_MODEL")
+    return Path(chosen).resolve() if chosen else SHIPPED
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(path: Path, threads: int | None) -> Model:
+    return Model(path, threads)
+
+
+def load_model(path: str | os.PathLike | None = None, threads: int | None = None) -> Model:
+    """The model at `path` (default: $HANDNUM_MODEL or the shipped one), loaded once per process."""
+    return _cached(resolve_path(path), threads)

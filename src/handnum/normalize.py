@@ -1,0 +1,84 @@
+"""MNIST-style normalisation of one candidate: tight crop, stroke width, fit 20×20, pad 28×28, centre of mass.
+
+Input is an *ink map*: float32 in [0, 1], ink bright, paper 0 (see `preprocess.ink_map`).
+MNIST digits fill a 20×20 box inside 28×28 with strokes about 2–3 px wide; a thin pen
+stroke on a large digit would shrink to a hair, so strokes are thickened first to the
+same share of the digit's size.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+PREPROCESSING = "mnist-com-v1"  # bump when this stage changes; checked against the model card
+SIZE, BOX = 28, 20
+STROKE_SHARE = 0.11  # MNIST stroke width / digit height (≈ 2.2 px of 20)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary mask, ≈ 2·area / perimeter (exact for long thin strokes)."""
+    mask = mask.astype(np.uint8)
+    area = float(mask.sum())
+    if area == 0:
+        return 0.0
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * area / max(perimeter, 1.0)
+
+
+def normalize(ink: np.ndarray, threshold: float = 0.2, thicken: bool = True) -> np.ndarray:
+    """Turn an ink crop (H, W) float in [0, 1] into a 28×28 float32 MNIST-style image.
+
+    Returns zeros for a crop without ink. `threshold` decides which pixels count as ink
+    for the tight crop and the stroke-width estimate.
+    """
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.ndim != 2:
+        raise ValueError(f"ink must be a 2-D array, got shape {ink.shape}")
+    mask = ink > threshold
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return np.zeros((SIZE, SIZE), np.float32)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop, mask = ink[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    h, w = crop.shape
+    if thicken:
+        target = STROKE_SHARE * max(h, w)
+        grow = int(round(target - stroke_width(mask)))
+        if grow >= 1:
+            k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1))
+            pad = grow
+            crop = cv2.dilate(np.pad(crop, pad), k)
+            h, w = crop.shape
+    scale = BOX / max(h, w)
+    nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(crop, (nw, nh), interpolation=interp)
+    small = np.clip(small / max(float(small.max()), 1e-6), 0, 1)  # full contrast like MNIST
+    out = np.zeros((SIZE, SIZE), np.float32)
+    oy, ox = (SIZE - nh) // 2, (SIZE - nw) // 2
+    out[oy:oy + nh, ox:ox + nw] = small
+    return center_of_mass(out)
+
+
+def center_of_mass(img: np.ndarray) -> np.ndarray:
+    """Shift a 28×28 image so its centre of mass lies at the centre, as MNIST was made."""
+    total = float(img.sum())
+    if total <= 0:
+        return img
+    ys, xs = np.indices(img.shape)
+    cy, cx = float((ys * img).sum() / total), float((xs * img).sum() / total)
+    dy, dx = (img.shape[0] - 1) / 2 - cy, (img.shape[1] - 1) / 2 - cx
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(img, m, img.shape[::-1], flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def candidate_images(ink: np.ndarray, labels: np.ndarray, boxes: np.ndarray, groups: list[list[int]],
+                     thicken: bool = True) -> np.ndarray:
+    """(N, 28, 28) float32: each candidate's own ink (its components only), normalised."""
+    out = np.zeros((len(boxes), SIZE, SIZE), np.float32)
+    for i, ((x0, y0, x1, y1), group) in enumerate(zip(boxes, groups)):
+        own = np.isin(labels[y0:y1, x0:x1], group)
+        own = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # keep soft edges
+        out[i] = normalize(np.where(own, ink[y0:y1, x0:x1], 0), thicken=thicken)
+    return out

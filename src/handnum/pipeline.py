@@ -1,0 +1,110 @@
+"""`read`: the whole pipeline for one page, stage by stage, data flowing one way.
+
+io → preprocess → segment → normalize → classify (one batched model call) → layout → Page.
+Work happens on a copy scaled down to at most `max_side` pixels; boxes are mapped back to
+the original image.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+
+import cv2
+import numpy as np
+
+from . import io, layout, preprocess, segment
+from .model import NOT_A_DIGIT, Model, load_model
+from .normalize import candidate_images
+from .results import Digit, Line, Number, Page, Rejected
+
+
+@dataclass
+class Options:
+    """Reading options; every one has a default that reads ordinary pages."""
+
+    min_confidence: float = 0.5   # digits below this go to `rejected` ("low-confidence")
+    max_pixels: int = io.MAX_PIXELS
+    max_side: int = 2400          # longest side of the working copy
+    min_height: int = 8           # smallest mark (px of the working copy) considered at all
+    number_gap: float = 0.35      # a gap wider than this × digit height starts a new number
+    model: str | None = None      # model file (default: $HANDNUM_MODEL or the shipped one)
+
+    def __post_init__(self):
+        if not 0 <= self.min_confidence <= 1:
+            raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+        if self.max_pixels <= 0 or self.max_side < 32 or self.min_height < 1:
+            raise ValueError("max_pixels, max_side and min_height must be positive (max_side ≥ 32)")
+
+
+def make_options(**options) -> Options:
+    known = {f.name for f in fields(Options)}
+    unknown = set(options) - known
+    if unknown:
+        raise TypeError(f"unknown option(s) {sorted(unknown)}; known: {sorted(known)}")
+    return Options(**options)
+
+
+def read_image(image: np.ndarray, source: str = "array", page: int = 0, options: Options | None = None,
+               model: Model | None = None, started: float | None = None) -> Page:
+    """Read one decoded BGR page into a Page (boxes in `image` pixels)."""
+    started = time.perf_counter() if started is None else started
+    opts = options or Options()
+    model = model or load_model(opts.model)
+    h, w = image.shape[:2]
+    scale = min(1.0, opts.max_side / max(h, w))
+    gray = preprocess.to_gray(image)
+    if scale < 1:
+        gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    ink = preprocess.ink_map(gray)
+    mask, t = preprocess.binarize(ink)
+    mask = segment.hysteresis(ink, t, 0.6 * t) if mask.any() else mask
+    comps = segment.find_candidates(mask, min_height=opts.min_height)
+    probs = model(candidate_images(ink, comps.labels, comps.boxes, comps.groups))
+
+    to_orig = lambda b: _scale_box(b, scale, w, h)  # noqa: E731
+    digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), "line", 1.0) for b in comps.dropped]
+    for i, p in enumerate(probs):
+        cls = int(p.argmax())
+        box = to_orig(comps.boxes[i])
+        if cls == NOT_A_DIGIT:
+            rejected.append(Rejected(box, "not-a-digit", float(p[cls])))
+        elif p[cls] < opts.min_confidence:
+            rejected.append(Rejected(box, "low-confidence", float(p[cls])))
+        else:
+            top = np.argsort(p[:NOT_A_DIGIT])[::-1][:3]
+            digits[i] = Digit(box, cls, float(p[cls]), [(int(k), float(p[k])) for k in top])
+            digit_idx.append(i)
+
+    lines = []
+    if digit_idx:
+        boxes = np.array([digits[i].box for i in digit_idx])
+        for line in layout.group_lines(boxes):
+            numbers = layout.split_numbers(boxes, line, opts.number_gap)
+            lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
+    return Page(source, page, w, h, lines, rejected, (time.perf_counter() - started) * 1000, 0, image)
+
+
+def _scale_box(box, scale: float, w: int, h: int) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (float(v) / scale for v in box)
+    return (max(0, int(np.floor(x0))), max(0, int(np.floor(y0))), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1))))
+
+
+def read_pages(source: io.Source, *, name: str | None = None, **options) -> list[Page]:
+    """Read every page of `source` (path, encoded bytes or array); a PDF gives one Page per page."""
+    started = time.perf_counter()
+    opts = make_options(**options)
+    model = load_model(opts.model)
+    pages = io.load(source, opts.max_pixels, name)
+    out = []
+    for p in pages:
+        out.append(read_image(p.image, p.source, p.page, opts, model, started))
+        started = time.perf_counter()
+    return out
+
+
+def read(source: io.Source, *, page: int = 0, name: str | None = None, **options) -> Page:
+    """Read one page (the first, or `page` of a PDF) of a path, encoded bytes or a BGR/gray array."""
+    pages = read_pages(source, name=name, **options)
+    if not 0 <= page < len(pages):
+        raise IndexError(f"page {page} out of range: {name or source!s:.80} has {len(pages)} page(s)")
+    return pages[page]

@@ -1,0 +1,101 @@
+"""Candidates: connected ink components, faint gaps bridged, broken pieces merged, no fixed windows.
+
+Works on the binary masks of `preprocess`; returns boxes as an (N, 4) int array
+[x0, y0, x1, y1] (x1, y1 exclusive) and, per candidate, the component labels it is made of,
+so `normalize` can cut out exactly that ink and nothing of its neighbours.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Components:
+    """Labelled ink: `labels` (H, W) int32 with 0 = paper; `boxes` (N, 4) per candidate; `groups` their labels."""
+
+    labels: np.ndarray
+    boxes: np.ndarray
+    groups: list[list[int]]
+    dropped: np.ndarray  # (M, 4) boxes of marks judged by geometry alone (lines), for the rejected list
+
+
+def hysteresis(ink: np.ndarray, high: float, low: float) -> np.ndarray:
+    """Pixels above `low` that are connected to a pixel above `high`: keeps faint strokes that join ink."""
+    weak = (ink > low).astype(np.uint8)
+    n, labels = cv2.connectedComponents(weak, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[ink > high])] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
+
+
+def _find(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75) -> list[list[int]]:
+    """Group component indices whose boxes are pieces of one digit (a detached top, a broken stroke).
+
+    Two boxes merge when they overlap horizontally by at least half the narrower one, the
+    vertical gap is at most `max_gap` of the taller one, the shorter is at most `piece` of
+    the taller's height (two whole digits never merge), and the union is not much taller.
+    """
+    n = len(boxes)
+    parent = list(range(n))
+    order = np.argsort(boxes[:, 0])
+    x0, y0, x1, y1 = (boxes[:, k] for k in range(4))
+    w, h = x1 - x0, y1 - y0
+    for a_pos, i in enumerate(order):
+        for j in order[a_pos + 1:]:
+            if x0[j] >= x1[i]:
+                break
+            ov = min(x1[i], x1[j]) - max(x0[i], x0[j])
+            if ov < 0.5 * min(w[i], w[j]):
+                continue
+            tall, short = (i, j) if h[i] >= h[j] else (j, i)
+            gap = max(y0[i], y0[j]) - min(y1[i], y1[j])
+            union_h = max(y1[i], y1[j]) - min(y0[i], y0[j])
+            if gap <= max_gap * h[tall] and h[short] <= piece * h[tall] and union_h <= 1.6 * h[tall] \
+                    and w[short] <= 1.5 * w[tall]:  # an underline below several digits is not a piece
+                parent[_find(parent, i)] = _find(parent, j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(_find(parent, i), []).append(i)
+    return sorted(groups.values(), key=lambda g: min(boxes[k, 0] for k in g))
+
+
+def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
+                    line_aspect: float = 6.0) -> Components:
+    """Candidates of a binary ink mask (H, W) uint8.
+
+    Specks smaller than `min_height` in both directions (or under `min_area` pixels) are dropped;
+    flat strokes wider than `line_aspect` times their height (rules, underlines, dashes) are
+    set aside as lines; the rest are merged into candidates with `merge_pieces`.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    x, y, w, h, area = (stats[1:, k] for k in range(5))
+    boxes = np.stack([x, y, x + w, y + h], axis=1).astype(np.int64)
+    big_enough = ((h >= min_height) | (w >= min_height)) & (area >= min_area)
+    flat = (w > line_aspect * h) & (w >= 2 * min_height)
+    solid = big_enough & ~flat
+    # specks and flat strokes may still be pieces of a digit (a dot, the flag of a 5): merge first
+    pool = np.nonzero(area >= 3)[0]
+    groups = merge_pieces(boxes[pool]) if len(pool) else []
+    out_boxes, out_groups, dropped = [], [], []
+    for g in groups:
+        members = pool[g]
+        b = boxes[members]
+        union = [b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]
+        if solid[members].any():
+            out_boxes.append(union)
+            out_groups.append([int(m) + 1 for m in members])  # label ids are index + 1
+        elif flat[members].any():
+            dropped.append(union)  # a line alone: a rule, an underline, a dash
+    return Components(labels, np.array(out_boxes, np.int64).reshape(-1, 4), out_groups,
+                      np.array(dropped, np.int64).reshape(-1, 4))

@@ -1,0 +1,1 @@
+"""Training and fine-tuning (needs the `train` extra: torch, onnx). Never imported by reading."""

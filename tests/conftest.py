@@ -1,0 +1,60 @@
+"""Shared fixtures: paths to ../shared (skipped with a reason when absent) and small drawing helpers."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+MNIST_DIR = SHARED / "mnist"
+SHEETS = SHARED / "sheets"
+EXAMPLES = ROOT / "examples"
+
+if MNIST_DIR.is_dir() and not os.environ.get("HANDNUM_DATA"):
+    os.environ["HANDNUM_DATA"] = str(MNIST_DIR)
+
+
+def need(path: Path) -> Path:
+    """Skip the test, saying why, when a file or folder of ../shared is not here."""
+    if not path.exists():
+        pytest.skip(f"{path} not found (../shared is absent on this machine)")
+    return path
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    return need(MNIST_DIR)
+
+
+@pytest.fixture
+def sheets_dir() -> Path:
+    return need(SHEETS)
+
+
+@pytest.fixture(scope="session")
+def mnist_test():
+    """MNIST test digits (skips without them)."""
+    from handnum import mnist
+
+    need(MNIST_DIR)
+    return mnist.load(MNIST_DIR)
+
+
+def paper(h: int, w: int, level: int = 235) -> np.ndarray:
+    """A blank BGR page."""
+    return np.full((h, w, 3), level, np.uint8)
+
+
+def paste_digit(page: np.ndarray, digit28: np.ndarray, x: int, y: int, height: int, ink=(40, 30, 30)) -> tuple:
+    """Draw an MNIST digit (white on black 28×28) onto `page` at (x, y), `height` px tall; return its box."""
+    ys, xs = np.nonzero(digit28 > 30)
+    crop = digit28[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
+    w = max(2, round(crop.shape[1] * height / crop.shape[0]))
+    a = np.clip(cv2.resize(crop, (w, height), interpolation=cv2.INTER_CUBIC), 0, 1)[..., None]
+    region = page[y:y + height, x:x + w].astype(np.float32)
+    page[y:y + height, x:x + w] = (region * (1 - a) + np.array(ink, np.float32) * a).astype(np.uint8)
+    return (x, y, x + w, y + height)

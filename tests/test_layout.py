@@ -1,0 +1,34 @@
+"""Grouping boxes into lines and numbers."""
+from __future__ import annotations
+
+import numpy as np
+
+from handnum.layout import group_lines, split_numbers
+
+
+def row(y, xs, h=40, w=25, slope=0.0):
+    return [[x, int(y + slope * x), x + w, int(y + slope * x) + h] for x in xs]
+
+
+def test_two_lines_in_reading_order():
+    boxes = np.array(row(200, [10, 40, 70]) + row(100, [10, 40]))
+    assert group_lines(boxes) == [[3, 4], [0, 1, 2]]
+
+
+def test_skewed_line_stays_one_line():
+    xs = list(range(0, 1000, 40))
+    boxes = np.array(row(100, xs, slope=0.08) + row(200, xs, slope=0.08))  # ~4.6° skew, lines 100 px apart
+    lines = group_lines(boxes)
+    assert [len(ln) for ln in lines] == [len(xs), len(xs)]
+
+
+def test_numbers_split_at_wide_gaps_scaled_by_height():
+    for h in (20, 80):
+        w, tight, wide = h // 2, h // 10, h
+        xs, x = [], 0
+        for gap in (tight, tight, wide, tight, wide):
+            xs.append(x)
+            x += w + gap
+        xs.append(x)
+        boxes = np.array(row(0, xs, h=h, w=w))
+        assert split_numbers(boxes, list(range(6))) == [[0, 1, 2], [3, 4], [5]]

@@ -1,0 +1,48 @@
+"""Light and binarisation: uneven light, both polarities, blank pages."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from handnum import preprocess
+
+
+def strokes_page(h=300, w=600):
+    page = np.full((h, w), 220, np.uint8)
+    for i, x in enumerate(range(40, w - 60, 110)):
+        cv2.line(page, (x, 80), (x + 30, 220), 60, 5)
+    return page
+
+
+def test_shadow_does_not_change_what_is_ink():
+    page = strokes_page().astype(np.float32)
+    shadow = np.linspace(1.0, 0.35, page.shape[1])[None, :]  # dark on the right
+    shaded = (page * shadow).astype(np.uint8)
+    mask_flat, _ = preprocess.binarize(preprocess.ink_map(strokes_page()))
+    mask_shaded, _ = preprocess.binarize(preprocess.ink_map(shaded))
+    n_flat = cv2.connectedComponents(mask_flat)[0]
+    n_shaded = cv2.connectedComponents(mask_shaded)[0]
+    assert n_flat == n_shaded == 6  # 5 strokes + background
+    assert abs(int(mask_flat.sum()) - int(mask_shaded.sum())) < 0.15 * mask_flat.sum()
+
+
+def test_light_ink_on_dark_is_detected():
+    page = strokes_page()
+    assert not preprocess.is_dark_background(page)
+    assert preprocess.is_dark_background(255 - page)
+    a = preprocess.binarize(preprocess.ink_map(page))[0]
+    b = preprocess.binarize(preprocess.ink_map(255 - page))[0]
+    assert abs(int(a.sum()) - int(b.sum())) < 0.1 * a.sum()
+
+
+def test_blank_page_has_no_ink():
+    rng = np.random.default_rng(0)
+    page = np.clip(rng.normal(200, 4, (200, 300)), 0, 255).astype(np.uint8)
+    mask, _ = preprocess.binarize(preprocess.ink_map(page))
+    assert mask.sum() < 20
+
+
+def test_bad_polarity_is_rejected():
+    with pytest.raises(ValueError, match="polarity"):
+        preprocess.ink_map(np.zeros((10, 10), np.uint8), polarity="blue")

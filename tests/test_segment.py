@@ -1,0 +1,42 @@
+"""Segmentation on synthetic masks with exact answers: counts, boxes, pieces merged, specks and lines set aside."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from handnum.segment import find_candidates, hysteresis, merge_pieces
+
+
+def test_candidates_and_boxes():
+    mask = np.zeros((200, 400), np.uint8)
+    cv2.rectangle(mask, (20, 30), (59, 99), 1, 4)      # a "0", 40×70
+    cv2.rectangle(mask, (118, 28), (122, 101), 1, -1)   # a "1"
+    cv2.circle(mask, (250, 60), 2, 1, -1)               # a speck
+    cv2.line(mask, (20, 150), (380, 152), 1, 3)         # a ruled line
+    c = find_candidates(mask)
+    boxes = sorted(map(tuple, c.boxes.tolist()))
+    assert boxes == [(18, 28, 62, 102), (118, 28, 123, 102)]
+    assert len(c.dropped) == 1 and c.dropped[0][2] - c.dropped[0][0] > 300
+
+
+def test_detached_top_of_a_five_is_merged():
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.line(mask, (60, 40), (110, 40), 1, 4)                       # the flag, drawn apart
+    cv2.ellipse(mask, (80, 110), (30, 40), 0, -120, 200, 1, 4)      # the body
+    c = find_candidates(mask)
+    assert len(c.boxes) == 1 and len(c.groups[0]) == 2
+
+
+def test_two_whole_digits_stacked_do_not_merge():
+    boxes = np.array([[10, 10, 40, 60], [12, 70, 42, 120]])
+    assert sorted(map(sorted, merge_pieces(boxes))) == [[0], [1]]
+
+
+def test_hysteresis_keeps_a_faint_bridge():
+    ink = np.zeros((50, 100), np.float32)
+    ink[20:25, 10:40] = 0.9
+    ink[20:25, 40:50] = 0.3   # faint part of the stroke
+    ink[20:25, 50:90] = 0.9
+    ink[40:42, 60:62] = 0.3   # faint noise, not connected
+    out = hysteresis(ink, 0.5, 0.25)
+    assert cv2.connectedComponents(out)[0] == 2 and out[40, 60] == 0
