@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 if __name__ == "__main__":
     test = mnist.load()
     rng = np.random.default_rng(7)
-    alpha, lines = layout_page(rng, test.test_images, test.test_labels, 1000, 640)
+    alpha, lines, _, _ = layout_page(rng, test.test_images, test.test_labels, 1000, 640)
     image = render(alpha, rng, "photo")
     cv2.imwrite(str(HERE / "sheet.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     (HERE / "truth.json").write_text(json.dumps({"sheet.jpg": {"lines": lines, "notes": "made by make_example.py, seed 7"}}, indent=1) + "\n")

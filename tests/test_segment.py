@@ -16,7 +16,7 @@ def test_candidates_and_boxes():
     c = find_candidates(mask)
     boxes = sorted(map(tuple, c.boxes.tolist()))
     assert boxes == [(18, 28, 62, 102), (118, 28, 123, 102)]
-    assert len(c.dropped) == 1 and c.dropped[0][2] - c.dropped[0][0] > 300
+    assert len(c.dropped) == 1 and c.dropped[0][1] == "line" and c.dropped[0][0][2] - c.dropped[0][0][0] > 300
 
 
 def test_detached_top_of_a_five_is_merged():
@@ -40,3 +40,12 @@ def test_hysteresis_keeps_a_faint_bridge():
     ink[40:42, 60:62] = 0.3   # faint noise, not connected
     out = hysteresis(ink, 0.5, 0.25)
     assert cv2.connectedComponents(out)[0] == 2 and out[40, 60] == 0
+
+
+def test_a_circle_around_a_number_is_an_enclosure():
+    mask = np.zeros((200, 300), np.uint8)
+    cv2.rectangle(mask, (100, 70), (120, 120), 1, 4)   # two digits
+    cv2.rectangle(mask, (130, 70), (150, 120), 1, 4)
+    cv2.ellipse(mask, (125, 95), (60, 50), 0, 0, 360, 1, 3)  # the circle around them
+    c = find_candidates(mask)
+    assert len(c.boxes) == 2 and [why for _, why in c.dropped] == ["enclosure"]

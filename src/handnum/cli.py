@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import HandnumError, ImageError
+from .web.cli import add_parser as add_serve_parser
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -202,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     _add_read_options(e)
     e.set_defaults(func=cmd_eval)
+
+    add_serve_parser(sub)
     return p
 
 
@@ -215,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     except (HandnumError, ValueError) as e:
         print(f"handnum: error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("handnum: interrupted", file=sys.stderr)
         return 130

@@ -16,6 +16,8 @@ import numpy as np
 
 from .errors import ImageError
 
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # bad input is our error, not OpenCV's warning
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pdf"}
 MAX_PIXELS = 80_000_000
 PDF_DPI = 200

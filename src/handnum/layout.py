@@ -69,3 +69,17 @@ def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.35) -> list
         current.append(nxt)
     numbers.append(current)
     return numbers
+
+
+def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: float = 0.34) -> np.ndarray:
+    """Mark marks that belong to a word: a tight cluster (as a number would be) of at least two
+    marks of which at least `share` are not digits ("Total", "km", "Nr." beside a number).
+    Returns a bool array over `boxes`."""
+    out = np.zeros(len(boxes), bool)
+    if len(boxes) < 2 or not junk.any():
+        return out
+    for line in group_lines(boxes):
+        for cluster in split_numbers(boxes, line, gap):
+            if len(cluster) >= 2 and junk[cluster].sum() >= max(1, share * len(cluster)):
+                out[cluster] = True
+    return out

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from . import io, layout, preprocess, segment
+from . import io, layout, orient, paper, preprocess, segment, touching
 from .model import NOT_A_DIGIT, Model, load_model
 from .normalize import candidate_images
 from .results import Digit, Line, Number, Page, Rejected
@@ -27,6 +27,8 @@ class Options:
     max_side: int = 2400          # longest side of the working copy
     min_height: int = 8           # smallest mark (px of the working copy) considered at all
     number_gap: float = 0.35      # a gap wider than this × digit height starts a new number
+    find_paper: bool = True       # a sheet on a contrasting background: read only the sheet
+    orient: bool = True           # a page photographed sideways or upside down is turned upright
     model: str | None = None      # model file (default: $HANDNUM_MODEL or the shipped one)
 
     def __post_init__(self):
@@ -44,29 +46,52 @@ def make_options(**options) -> Options:
     return Options(**options)
 
 
-def read_image(image: np.ndarray, source: str = "array", page: int = 0, options: Options | None = None,
-               model: Model | None = None, started: float | None = None) -> Page:
-    """Read one decoded BGR page into a Page (boxes in `image` pixels)."""
+def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, options: Options | None = None,
+               model: Model | None = None, started: float | None = None, turn: int | None = None) -> Page:
+    """Read one decoded BGR page into a Page (boxes in `image` pixels).
+
+    `turn` fixes the page's orientation (degrees counter-clockwise); None finds it."""
     started = time.perf_counter() if started is None else started
     opts = options or Options()
     model = model or load_model(opts.model)
+    original = image
     h, w = image.shape[:2]
-    scale = min(1.0, opts.max_side / max(h, w))
+    sheet = paper.find_paper(image) if opts.find_paper else None
+    ox, oy = (0, 0) if sheet is None else (int(sheet[:, 0].min()), int(sheet[:, 1].min()))
+    if sheet is not None:  # read only the sheet: crop to it now, blank what lies outside it below
+        image = image[oy:int(sheet[:, 1].max()) + 1, ox:int(sheet[:, 0].max()) + 1]
+    rh, rw = image.shape[:2]
+    scale = min(1.0, opts.max_side / max(rh, rw))
     gray = preprocess.to_gray(image)
     if scale < 1:
-        gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        gray = cv2.resize(gray, (max(1, round(rw * scale)), max(1, round(rh * scale))), interpolation=cv2.INTER_AREA)
     ink = preprocess.ink_map(gray)
+    if sheet is not None:
+        ink *= paper.paper_mask(ink.shape, (sheet - [ox, oy]) * scale)
     mask, t = preprocess.binarize(ink)
-    mask = segment.hysteresis(ink, t, 0.6 * t) if mask.any() else mask
+    if mask.any():
+        mask = segment.hysteresis(ink, t, 0.6 * t)
+        mask = preprocess.remove_rules(mask, preprocess.find_rules(mask))
     comps = segment.find_candidates(mask, min_height=opts.min_height)
-    probs = model(candidate_images(ink, comps.labels, comps.boxes, comps.groups))
+    images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
+    whole = model(images)  # every candidate of the page in one batch
+    if opts.orient and turn is None:
+        turn = orient.page_turn(images, whole, comps.boxes, model)
+        if turn:
+            page = read_image(np.ascontiguousarray(np.rot90(original, k=turn // 90)), source, page_no, opts,
+                              model, started, turn)
+            return _turned_back(page, original, turn)
+    boxes, probs = touching.split_touching(ink, comps, whole, model)
 
-    to_orig = lambda b: _scale_box(b, scale, w, h)  # noqa: E731
-    digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), "line", 1.0) for b in comps.dropped]
+    to_orig = lambda b: _scale_box(b, scale, ox, oy, w, h)  # noqa: E731
+    digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
+    in_word = layout.in_words(boxes, probs.argmax(1) == NOT_A_DIGIT, opts.number_gap)
     for i, p in enumerate(probs):
         cls = int(p.argmax())
-        box = to_orig(comps.boxes[i])
-        if cls == NOT_A_DIGIT:
+        box = to_orig(boxes[i])
+        if in_word[i] and cls != NOT_A_DIGIT:
+            rejected.append(Rejected(box, "word", float(p[cls])))
+        elif cls == NOT_A_DIGIT:
             rejected.append(Rejected(box, "not-a-digit", float(p[cls])))
         elif p[cls] < opts.min_confidence:
             rejected.append(Rejected(box, "low-confidence", float(p[cls])))
@@ -81,11 +106,24 @@ def read_image(image: np.ndarray, source: str = "array", page: int = 0, options:
         for line in layout.group_lines(boxes):
             numbers = layout.split_numbers(boxes, line, opts.number_gap)
             lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
-    return Page(source, page, w, h, lines, rejected, (time.perf_counter() - started) * 1000, 0, image)
+    return Page(source, page_no, w, h, lines, rejected, (time.perf_counter() - started) * 1000, turn or 0, original)
 
 
-def _scale_box(box, scale: float, w: int, h: int) -> tuple[int, int, int, int]:
+def _turned_back(page: Page, original: np.ndarray, turn: int) -> Page:
+    """A page read turned by `turn` degrees, with its boxes in the original image's pixels."""
+    h, w = original.shape[:2]
+    for d in page.digits:
+        d.box = orient.box_to_original(d.box, turn, w, h)
+    for r in page.rejected:
+        r.box = orient.box_to_original(r.box, turn, w, h)
+    page.width, page.height, page.image = w, h, original
+    return page
+
+
+def _scale_box(box, scale: float, ox: int, oy: int, w: int, h: int) -> tuple[int, int, int, int]:
+    """A working-copy box in original image pixels (undo the scale, add the sheet's offset)."""
     x0, y0, x1, y1 = (float(v) / scale for v in box)
+    x0, x1, y0, y1 = x0 + ox, x1 + ox, y0 + oy, y1 + oy
     return (max(0, int(np.floor(x0))), max(0, int(np.floor(y0))), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1))))
 
 

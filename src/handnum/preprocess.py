@@ -69,3 +69,86 @@ def binarize(ink: np.ndarray, floor: float = 0.18) -> tuple[np.ndarray, float]:
     otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = max(floor, otsu / 255.0 * 0.6)
     return (ink > t).astype(np.uint8), t
+
+
+def typical_height(mask: np.ndarray) -> float:
+    """Median height of the marks that could be characters (not specks, not flat lines); 0 if none."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    chars = h[(h >= 8) & (w <= 3 * h) & (area >= 20)]
+    return float(np.median(chars)) if len(chars) else 0.0
+
+
+def find_rules(mask: np.ndarray, min_length: int | None = None) -> np.ndarray:
+    """Mask of printed rules and pen lines: long, thin, straight horizontal or vertical runs of ink.
+
+    Page rules first (ruled and squared paper, margins, table lines): at least a fifth of the
+    page long, dashed or slightly skewed pieces joined across gaps. Then, with the typical
+    character height measured on what is left, shorter solid lines (underlines, strike-throughs,
+    box edges) at least three characters long, and the walls of boxes between such lines.
+    Only straight runs longer than a digit's strokes are returned, so a digit touching a rule
+    keeps its strokes.
+    """
+    h, w = mask.shape
+    out = np.zeros_like(mask)
+    for axis in (1, 0):  # 1: horizontal, 0: vertical
+        span = w if axis == 1 else h
+        length = min_length or max(40, span // 5)
+        out |= _lines(mask, axis, length, piece=max(12, length // 8), gap=max(12, length // 8), keep=length // 3)
+    if min_length:
+        return out
+    chars = typical_height(mask & (1 - out))
+    if chars:
+        for axis in (1, 0):
+            n = int(3 * chars)
+            if n < (w if axis == 1 else h) // 5:
+                out |= _lines(mask, axis, max(40, n), piece=max(12, int(chars // 2)), gap=3, keep=int(1.5 * chars))
+        if out.any():
+            out |= walls(mask, out, int(chars))
+    return out
+
+
+def walls(mask: np.ndarray, rules: np.ndarray, chars: int) -> np.ndarray:
+    """Short vertical strokes that run from one horizontal rule to another: the walls between the
+    boxes of a form (one digit per box). A "1" written in a box rarely touches both edges."""
+    piece = max(8, chars // 2)
+    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((piece, 1), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    near = cv2.dilate(rules, np.ones((7, 3), np.uint8))  # rule pixels within 3 px
+    keep = np.zeros(n, np.uint8)
+    for k in range(1, n):
+        x, y, w, h = stats[k, :4]
+        if w <= max(8, h / 4) and near[y, x:x + w].any() and near[y + h - 1, x:x + w].any():
+            keep[k] = 1
+    return keep[labels]
+
+
+def _lines(mask: np.ndarray, axis: int, length: int, piece: int, gap: int, keep: int) -> np.ndarray:
+    """Lines along `axis`: straight runs of at least `piece` px, joined across `gap` px, that add up
+    to `length` px and are thin for their length (mean thickness). Returns only their straight
+    runs of at least `keep` px, so the shorter strokes of a digit touching a line are kept."""
+    kernel = np.ones((1, piece) if axis == 1 else (piece, 1), np.uint8)
+    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    joined = cv2.dilate(runs, np.ones((3, gap) if axis == 1 else (gap, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    extent = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
+    area = np.bincount(labels[runs > 0], minlength=n)
+    thin = area / np.maximum(extent, 1) <= np.maximum(6, extent / 25)  # a tall "1" is thicker
+    long = (extent >= length) & thin
+    long[0] = False
+    k = max(piece, keep)
+    straight = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, k) if axis == 1 else (k, 1), np.uint8))
+    return straight & long[labels].astype(np.uint8)
+
+
+def remove_rules(mask: np.ndarray, rules: np.ndarray) -> np.ndarray:
+    """`mask` without the rule pixels, except where a stroke crosses a rule: there ink above and
+    below (or left and right) is bridged again, so digits keep their strokes."""
+    if not rules.any():
+        return mask
+    rest = mask & (1 - rules)
+    depth = cv2.distanceTransform(rules, cv2.DIST_L2, 3)[rules > 0]
+    t = int(2 * np.percentile(depth, 90)) + 3  # rule thickness with a margin
+    bridge = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((t, 1), np.uint8))
+    bridge |= cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((1, t), np.uint8))
+    return rest | (bridge & rules)

@@ -19,7 +19,7 @@ class Components:
     labels: np.ndarray
     boxes: np.ndarray
     groups: list[list[int]]
-    dropped: np.ndarray  # (M, 4) boxes of marks judged by geometry alone (lines), for the rejected list
+    dropped: list[tuple[np.ndarray, str]]  # marks judged by geometry alone: (box, "line" | "enclosure")
 
 
 def hysteresis(ink: np.ndarray, high: float, low: float) -> np.ndarray:
@@ -84,8 +84,9 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     big_enough = ((h >= min_height) | (w >= min_height)) & (area >= min_area)
     flat = (w > line_aspect * h) & (w >= 2 * min_height)
     solid = big_enough & ~flat
+    ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
     # specks and flat strokes may still be pieces of a digit (a dot, the flag of a 5): merge first
-    pool = np.nonzero(area >= 3)[0]
+    pool = np.nonzero((area >= 3) & ~ring)[0]
     groups = merge_pieces(boxes[pool]) if len(pool) else []
     out_boxes, out_groups, dropped = [], [], []
     for g in groups:
@@ -97,5 +98,21 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
             out_groups.append([int(m) + 1 for m in members])  # label ids are index + 1
         elif flat[members].any():
             dropped.append(union)  # a line alone: a rule, an underline, a dash
-    return Components(labels, np.array(out_boxes, np.int64).reshape(-1, 4), out_groups,
-                      np.array(dropped, np.int64).reshape(-1, 4))
+    dropped = [(np.array(b), "line") for b in dropped] + [(boxes[i], "enclosure") for i in np.nonzero(ring)[0]]
+    return Components(labels, np.array(out_boxes, np.int64).reshape(-1, 4), out_groups, dropped)
+
+
+def enclosures(boxes: np.ndarray, solid: np.ndarray) -> np.ndarray:
+    """Marks whose box holds the centre of a clearly smaller solid mark (a circle or a box drawn
+    around a number). Returns a bool array over `boxes`."""
+    out = np.zeros(len(boxes), bool)
+    idx = np.nonzero(solid)[0]
+    if len(idx) < 2:
+        return out
+    b = boxes[idx]
+    cx, cy, h = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2, b[:, 3] - b[:, 1]
+    for k, (x0, y0, x1, y1) in enumerate(b):
+        inside = (cx > x0) & (cx < x1) & (cy > y0) & (cy < y1) & (h < 0.8 * h[k]) & (h > 0.3 * h[k])
+        inside[k] = False
+        out[idx[k]] = inside.any()
+    return out

@@ -158,6 +158,7 @@ def train(cfg: TrainConfig) -> dict:
     print_report(test)
     onnx_path = out / "digits.onnx"
     export_onnx(net, onnx_path)
+    torch.save({"model": net.state_dict(), "net": cfg.net.to_dict()}, out / "digits.pt")  # for fine-tuning
     card = write_card(onnx_path, mnist_test_accuracy=test["accuracy"], per_class_accuracy=test["per_class"],
                       mnist_test_rejected_as_not_a_digit=test["rejected_as_not_a_digit"],
                       confusion=test["confusion"], training={**asdict(cfg), "history": history,

@@ -8,10 +8,18 @@ from MNIST *training* images only).
 """
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import cv2
 import numpy as np
 
 from ..normalize import normalize
+
+# Handwriting fonts (Debian: fonts-dkg-handwriting, fonts-bwht, fonts-rufscript): their *letters*
+# are negatives; their digits stay out of training (they are the writer-adaptation benchmark).
+FONT_DIRS = ("/usr/share/fonts/truetype/fifthhorseman", "/usr/share/fonts/opentype/bwht",
+             "/usr/share/fonts/truetype/rufscript")
 
 # Letters that do not look like a handwritten digit (no O, I, l, Z, S, B, G, T, A, a, b, g, q, t, y, ...).
 LETTERS = "CEFHKMNPRUVWXcdefhkmnpruvwx"
@@ -32,7 +40,43 @@ def _canvas(rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
     return np.zeros((size, size), np.uint8), size, pen
 
 
-def _text(rng: np.random.Generator, text: str) -> np.ndarray:
+@functools.lru_cache(maxsize=1)
+def font_files() -> tuple[str, ...]:
+    """Handwriting font files found on this machine (used when Pillow is installed)."""
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        return ()
+    return tuple(sorted(str(f) for d in FONT_DIRS for f in Path(d).glob("*.[ot]tf")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_glyphs(path: str, text: str) -> bool:
+    """False when the font would draw a "missing glyph" box (which looks like a 0) for some character."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(path, 40)
+    missing = font.getmask("\u0378").getbbox()  # an unassigned code point: the font's .notdef box
+    return all(c == " " or font.getmask(c).getbbox() != missing for c in text)
+
+
+def _ttf_text(rng: np.random.Generator, text: str, path: str) -> np.ndarray:
+    from PIL import Image, ImageDraw, ImageFont
+
+    if not _has_glyphs(path, text):
+        return np.zeros((1, 1), np.uint8)  # skipped by `generate`
+    font = ImageFont.truetype(path, int(rng.integers(28, 90)))
+    x0, y0, x1, y1 = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text, font=font)
+    img = Image.new("L", (max(1, x1 - x0) + 8, max(1, y1 - y0) + 8))
+    ImageDraw.Draw(img).text((4 - x0, 4 - y0), text, fill=255, font=font,
+                             stroke_width=int(rng.integers(0, 3)), stroke_fill=255)
+    return _shear(np.asarray(img, np.uint8), rng)
+
+
+def _text(rng: np.random.Generator, text: str, ttf: bool = True) -> np.ndarray:
+    fonts = font_files()
+    if ttf and fonts and rng.random() < 0.6:
+        return _ttf_text(rng, text, fonts[rng.integers(len(fonts))])
     font = FONTS[rng.integers(len(FONTS))] | (cv2.FONT_ITALIC if rng.random() < 0.3 else 0)
     scale = rng.uniform(0.8, 2.5)
     thick = int(rng.integers(1, 5))
@@ -85,7 +129,7 @@ def draw(kind: str, rng: np.random.Generator, digits: np.ndarray | None = None) 
     elif kind == "word":
         return _text(rng, WORDS[rng.integers(len(WORDS))])
     elif kind == "symbol":
-        return _text(rng, SYMBOLS[rng.integers(len(SYMBOLS))])
+        return _text(rng, SYMBOLS[rng.integers(len(SYMBOLS))], ttf=False)
     elif kind == "check":
         pts = np.array([[0.1, 0.55], [0.4, 0.85], [0.9, 0.1]]) * size + rng.normal(0, size * 0.04, (3, 2))
         cv2.polylines(img, [pts.astype(np.int32)], False, 255, pen, cv2.LINE_AA)

@@ -1,0 +1,136 @@
+"""Hard pages, built in the test: words and symbols beside numbers, ruled and squared paper,
+touching digits, circles and underlines, a sheet on a patterned cloth, turned pages, a form
+with boxes, faint mirrored print from the back of the sheet."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import handnum
+
+from .conftest import paper, paste_digit
+
+
+def digit(mnist_test, label: int, k: int = 3) -> np.ndarray:
+    return mnist_test.test_images[np.nonzero(mnist_test.test_labels == label)[0][k]]
+
+
+def write(page, mnist_test, text: str, x: int, y: int, height: int, gap: float = 0.15, k: int = 3) -> list:
+    """Paste a number; returns the digit boxes. A negative `gap` makes neighbours overlap."""
+    boxes = []
+    for ch in text:
+        boxes.append(paste_digit(page, digit(mnist_test, int(ch), k), x, y, height))
+        x = boxes[-1][2] + int(gap * (boxes[-1][2] - boxes[-1][0]))
+    return boxes
+
+
+def texts(page) -> list[str]:
+    return [ln.text for ln in page.lines]
+
+
+def test_word_and_symbols_beside_a_number_are_not_digits(mnist_test):
+    page = paper(220, 900)
+    write(page, mnist_test, "314", 330, 60, 70)
+    cv2.putText(page, "Total", (40, 125), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 2.2, (30, 30, 30), 4, cv2.LINE_AA)
+    cv2.putText(page, "+ =", (640, 120), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (30, 30, 30), 5, cv2.LINE_AA)
+    result = handnum.read(page)
+    assert texts(result) == ["314"]
+    assert any(r.box[2] < 320 for r in result.rejected), "the word should be listed as rejected"
+
+
+def test_underline_and_circle_are_not_digits(mnist_test):
+    page = paper(300, 800)
+    boxes = write(page, mnist_test, "72", 100, 80, 80)
+    cv2.line(page, (90, 170), (boxes[-1][2] + 10, 172), (30, 30, 30), 5)          # underline
+    boxes = write(page, mnist_test, "58", 500, 80, 80)
+    cv2.ellipse(page, (580, 120), (120, 85), 0, 0, 360, (30, 30, 30), 4)           # circled number
+    result = handnum.read(page)
+    assert texts(result) == ["72 58"]
+    assert {r.reason for r in result.rejected} >= {"enclosure"}
+
+
+def test_grid_crossing_digits_is_removed(mnist_test):
+    page = paper(1100, 900)                       # squared paper: 5 mm squares, digits two squares tall
+    write(page, mnist_test, "4096", 80, 100, 70)
+    write(page, mnist_test, "271", 500, 230, 70)
+    for x in range(0, 900, 36):
+        cv2.line(page, (x, 0), (x, 1099), (200, 160, 120), 2)
+    for y in range(0, 1100, 36):
+        cv2.line(page, (0, y), (899, y), (200, 160, 120), 2)
+    assert texts(handnum.read(page)) == ["4096", "271"]
+
+
+def test_ruled_lines_under_digits(mnist_test):
+    page = paper(400, 900)
+    for y in range(60, 400, 70):
+        cv2.line(page, (0, y), (899, y + 4), (190, 150, 120), 2)
+    write(page, mnist_test, "385", 100, 70, 60)     # sits on the rule at y≈130
+    write(page, mnist_test, "61", 500, 70, 60)
+    assert texts(handnum.read(page)) == ["385 61"]
+
+
+def test_two_touching_zeros_are_split(mnist_test):
+    page = paper(250, 500)
+    write(page, mnist_test, "00", 150, 60, 100, gap=-0.12)
+    result = handnum.read(page)
+    assert texts(result) == ["00"]
+    assert len(result.digits) == 2
+
+
+def test_sheet_on_a_patterned_cloth(mnist_test):
+    rng = np.random.default_rng(1)
+    page = np.zeros((700, 900, 3), np.uint8)
+    page[:] = (40, 40, 170)                                   # red cloth
+    for _ in range(150):                                      # with a dark and light pattern
+        c = (int(rng.integers(0, 900)), int(rng.integers(0, 700)))
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        cv2.circle(page, c, int(rng.integers(5, 30)), colour, int(rng.integers(2, 6)))
+    sheet = np.array([[230, 140], [690, 160], [670, 560], [210, 540]], np.int32)
+    cv2.fillPoly(page, [sheet], (235, 235, 230))
+    write(page, mnist_test, "917", 300, 250, 70)
+    write(page, mnist_test, "26", 480, 380, 70)
+    result = handnum.read(page)
+    assert texts(result) == ["917", "26"]
+    assert all(250 <= d.box[1] for d in result.digits)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_turned_pages_are_read_upright(mnist_test, k):
+    page = paper(400, 900)
+    truth = [write(page, mnist_test, "5302", 80, 80, 80), write(page, mnist_test, "47", 500, 220, 80)]
+    turned = np.ascontiguousarray(np.rot90(page, k=k))
+    result = handnum.read(turned)
+    assert texts(result) == ["5302", "47"]
+    assert result.rotation == (360 - 90 * k) % 360
+    assert (result.width, result.height) == (turned.shape[1], turned.shape[0])
+    # boxes are in the turned image's pixels: the first digit's box holds ink there
+    x0, y0, x1, y1 = result.digits[0].box
+    assert turned[y0:y1, x0:x1].min() < 100
+
+
+def test_form_boxes_digits_beside_letters(mnist_test):
+    page = paper(300, 1100)
+    cell = 70
+    for field, x0 in (("digits", 60), ("letters", 600)):
+        for i in range(6):
+            cv2.rectangle(page, (x0 + i * cell, 100), (x0 + (i + 1) * cell, 100 + cell + 20), (60, 60, 60), 2)
+    for i, ch in enumerate("840176"):
+        paste_digit(page, digit(mnist_test, int(ch)), 60 + i * cell + 18, 115, 60)
+    for i, ch in enumerate("RAMHKP"):
+        cv2.putText(page, ch, (600 + i * cell + 14, 175), cv2.FONT_HERSHEY_SIMPLEX, 1.9, (30, 30, 30), 4)
+    result = handnum.read(page)
+    assert texts(result) == ["840176"]
+
+
+def test_faint_mirrored_print_from_the_back(mnist_test):
+    page = paper(400, 900)
+    back = np.full_like(page, 255)
+    for i, y in enumerate(range(60, 400, 50)):
+        cv2.putText(back, f"{1234 + 111 * i}  {9876 - 7 * i}  Nr {i}", (40, y), cv2.FONT_HERSHEY_SIMPLEX, 1.3,
+                    (0, 0, 0), 3)
+    back = back[:, ::-1]                                    # seen through the paper: mirrored
+    page = np.minimum(page, (235 - (255 - back.astype(np.int16)) * 0.12).astype(np.uint8))  # faint
+    write(page, mnist_test, "62", 200, 150, 90)
+    write(page, mnist_test, "8", 600, 150, 90)
+    assert texts(handnum.read(page)) == ["62 8"]
