@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e ".[dev,train,web]"
+	$(BIN)/pip install -q -e ".[dev,train,web,ray]"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

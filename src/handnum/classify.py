@@ -17,10 +17,11 @@ from .normalize import candidate_images
 
 @dataclass
 class Prediction:
-    """The reading of one single-digit image. `digit` is None when the model says "not a digit"."""
+    """The reading of one single-digit image: the most likely digit and its probability among the
+    ten digits (the image is taken to hold a digit); `not_a_digit` says how unlike a digit it looks."""
 
     source: str
-    digit: int | None
+    digit: int
     confidence: float
     top3: list[tuple[int, float]] = field(default_factory=list)
     not_a_digit: float = 0.0
@@ -56,10 +57,9 @@ def digit_image(image: np.ndarray) -> np.ndarray:
 
 def predict(probs: np.ndarray, source: str) -> Prediction:
     """A Prediction from one row of class probabilities (11,)."""
-    top = [int(k) for k in np.argsort(probs[:NOT_A_DIGIT])[::-1][:3]]
-    cls = int(probs.argmax())
-    digit = None if cls == NOT_A_DIGIT else cls
-    return Prediction(source, digit, float(probs[cls]), [(k, float(probs[k])) for k in top],
+    digits = probs[:NOT_A_DIGIT] / max(float(probs[:NOT_A_DIGIT].sum()), 1e-12)
+    top = [int(k) for k in np.argsort(digits)[::-1][:3]]
+    return Prediction(source, top[0], float(digits[top[0]]), [(k, float(digits[k])) for k in top],
                       float(probs[NOT_A_DIGIT]))
 
 

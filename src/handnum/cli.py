@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import HandnumError, ImageError
+from .batch.cli import add_parsers as add_batch_parsers
 from .web.cli import add_parser as add_serve_parser
 
 
@@ -18,7 +19,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
                       resume=args.resume, limit=args.limit, negatives=args.negatives,
                       negatives_per_epoch=min(args.negatives, args.negatives_per_epoch), threads=args.threads,
-                      stop_after=args.stop_after, eval_limit=args.eval_limit,
+                      stop_after=args.stop_after, eval_limit=args.eval_limit, init=args.init,
+                      font_negatives=args.font_negatives, as_candidates=args.as_candidates,
                       command="handnum " + shlex.join(args.argv))
     train(cfg)
     return 0
@@ -41,8 +43,8 @@ def cmd_digit(args: argparse.Namespace) -> int:
             print(json.dumps(pred.to_dict()), flush=True)
         else:
             top = ", ".join(f"{d}: {p:.3f}" for d, p in pred.top3)
-            shown = "not a digit" if pred.digit is None else str(pred.digit)
-            print(f"{path}: {shown} ({pred.confidence:.3f})  top 3: {top}")
+            doubt = f"  (looks like no digit: {pred.not_a_digit:.0%})" if pred.not_a_digit >= 0.5 else ""
+            print(f"{path}: {pred.digit} ({pred.confidence:.3f})  top 3: {top}{doubt}")
     return 1 if failed else 0
 
 
@@ -174,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, help="torch CPU threads")
     t.add_argument("--stop-after", type=int, help="stop after N epochs of this run (continue with --resume)")
     t.add_argument("--eval-limit", type=int, help="evaluate on the first N test digits only (smoke tests)")
+    t.add_argument("--init", help="start from the weights of a checkpoint.pt or digits.pt")
+    t.add_argument("--font-negatives", action=argparse.BooleanOptionalAction, default=True,
+                   help="letters in handwriting fonts among the 'not a digit' samples")
+    t.add_argument("--as-candidates", type=float, default=0.5,
+                   help="share of training digits shown as reading normalises page candidates (0.5)")
     t.set_defaults(func=cmd_train)
 
     d = sub.add_parser("digit", help="read one digit per image (photo or crop of a single digit)")
@@ -205,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_eval)
 
     add_serve_parser(sub)
+    add_batch_parsers(sub)
     return p
 
 

@@ -55,15 +55,18 @@ def _merge_side_by_side(boxes: np.ndarray, lines: list[list[int]], min_overlap: 
     return lines
 
 
-def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.35) -> list[list[int]]:
+def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.35,
+                  joined: np.ndarray | None = None) -> list[list[int]]:
     """Split one line (indices sorted left to right) into numbers where the horizontal gap between
-    neighbours exceeds `gap` times the line's median digit height."""
+    neighbours exceeds `gap` times the line's median digit height, unless `joined[a, b]` says the
+    two sit in neighbouring boxes of one form field."""
     if not line:
         return []
     height = float(np.median(boxes[line, 3] - boxes[line, 1]))
     numbers, current = [], [line[0]]
     for prev, nxt in zip(line, line[1:]):
-        if boxes[nxt, 0] - boxes[prev, 2] > gap * height:
+        together = joined is not None and joined[prev, nxt]
+        if boxes[nxt, 0] - boxes[prev, 2] > gap * height and not together:
             numbers.append(current)
             current = []
         current.append(nxt)
@@ -71,15 +74,36 @@ def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.35) -> list
     return numbers
 
 
+def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
+    """(N, N) bool: the gap between boxes a and b (a left of b, overlapping vertically) holds a box
+    wall and nothing wider than one cell apart: they are digits in neighbouring boxes of a form."""
+    n = len(boxes)
+    out = np.zeros((n, n), bool)
+    order = np.argsort(boxes[:, 0])
+    for ia, a in enumerate(order):
+        for b in order[ia + 1:]:
+            x0, x1 = boxes[a, 2], boxes[b, 0]
+            h = max(boxes[a, 3] - boxes[a, 1], boxes[b, 3] - boxes[b, 1])
+            if x1 - x0 > 1.5 * h:
+                break
+            y0, y1 = max(boxes[a, 1], boxes[b, 1]), min(boxes[a, 3], boxes[b, 3])
+            if x1 > x0 and y1 > y0 and walls[y0:y1, x0:x1].any():
+                out[a, b] = out[b, a] = True
+    return out
+
+
 def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: float = 0.34) -> np.ndarray:
     """Mark marks that belong to a word: a tight cluster (as a number would be) of at least two
-    marks of which at least `share` are not digits ("Total", "km", "Nr." beside a number).
+    marks of which at least `share` are letter-sized marks that are not digits ("Total", "km",
+    "Nr." beside a number; a speck or a broken-off flag does not make a word).
     Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     if len(boxes) < 2 or not junk.any():
         return out
+    heights = boxes[:, 3] - boxes[:, 1]
     for line in group_lines(boxes):
         for cluster in split_numbers(boxes, line, gap):
-            if len(cluster) >= 2 and junk[cluster].sum() >= max(1, share * len(cluster)):
+            letters = junk[cluster] & (heights[cluster] >= 0.4 * np.median(heights[cluster]))
+            if len(cluster) >= 2 and letters.sum() >= max(1, share * len(cluster)):
                 out[cluster] = True
     return out

@@ -18,7 +18,7 @@ def find_paper(image: np.ndarray, min_share: float = 0.12, max_share: float = 0.
     is all paper (or no sheet stands out)."""
     h, w = image.shape[:2]
     scale = WORK / max(h, w)
-    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_NEAREST)
     if small.ndim == 2:
         small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
     hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)

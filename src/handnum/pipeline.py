@@ -71,7 +71,10 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     mask, t = preprocess.binarize(ink)
     if mask.any():
         mask = segment.hysteresis(ink, t, 0.6 * t)
-        mask = preprocess.remove_rules(mask, preprocess.find_rules(mask))
+        rules, walls = preprocess.find_rules(mask)
+        mask = preprocess.remove_rules(mask, rules | walls)
+    else:
+        walls = mask
     comps = segment.find_candidates(mask, min_height=opts.min_height)
     images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
     whole = model(images)  # every candidate of the page in one batch
@@ -102,9 +105,10 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
 
     lines = []
     if digit_idx:
+        joined = layout.walled(boxes[digit_idx], walls) if walls.any() else None  # form boxes side by side
         boxes = np.array([digits[i].box for i in digit_idx])
         for line in layout.group_lines(boxes):
-            numbers = layout.split_numbers(boxes, line, opts.number_gap)
+            numbers = layout.split_numbers(boxes, line, opts.number_gap, joined)
             lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
     return Page(source, page_no, w, h, lines, rejected, (time.perf_counter() - started) * 1000, turn or 0, original)
 

@@ -79,7 +79,7 @@ def typical_height(mask: np.ndarray) -> float:
     return float(np.median(chars)) if len(chars) else 0.0
 
 
-def find_rules(mask: np.ndarray, min_length: int | None = None) -> np.ndarray:
+def find_rules(mask: np.ndarray, min_length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mask of printed rules and pen lines: long, thin, straight horizontal or vertical runs of ink.
 
     Page rules first (ruled and squared paper, margins, table lines): at least a fifth of the
@@ -87,7 +87,7 @@ def find_rules(mask: np.ndarray, min_length: int | None = None) -> np.ndarray:
     character height measured on what is left, shorter solid lines (underlines, strike-throughs,
     box edges) at least three characters long, and the walls of boxes between such lines.
     Only straight runs longer than a digit's strokes are returned, so a digit touching a rule
-    keeps its strokes.
+    keeps its strokes. Returns (rules, walls), both uint8 masks.
     """
     h, w = mask.shape
     out = np.zeros_like(mask)
@@ -95,17 +95,20 @@ def find_rules(mask: np.ndarray, min_length: int | None = None) -> np.ndarray:
         span = w if axis == 1 else h
         length = min_length or max(40, span // 5)
         out |= _lines(mask, axis, length, piece=max(12, length // 8), gap=max(12, length // 8), keep=length // 3)
+    box_walls = np.zeros_like(mask)
     if min_length:
-        return out
-    chars = typical_height(mask & (1 - out))
+        return out, box_walls
+    rest = remove_rules(mask, out)  # digits stay whole: their strokes across the rules are bridged
+    chars = typical_height(rest)
     if chars:
+        apart = rest & (1 - cv2.dilate(out, np.ones((3, 3), np.uint8)))  # not touching the page rules
         for axis in (1, 0):
             n = int(3 * chars)
             if n < (w if axis == 1 else h) // 5:
-                out |= _lines(mask, axis, max(40, n), piece=max(12, int(chars // 2)), gap=3, keep=int(1.5 * chars))
+                out |= _lines(apart, axis, max(40, n), piece=max(12, int(chars // 2)), gap=3, keep=int(1.5 * chars))
         if out.any():
-            out |= walls(mask, out, int(chars))
-    return out
+            box_walls = walls(mask, out, int(chars))
+    return out, box_walls
 
 
 def walls(mask: np.ndarray, rules: np.ndarray, chars: int) -> np.ndarray:
@@ -115,10 +118,12 @@ def walls(mask: np.ndarray, rules: np.ndarray, chars: int) -> np.ndarray:
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((piece, 1), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     near = cv2.dilate(rules, np.ones((7, 3), np.uint8))  # rule pixels within 3 px
+    line_width = 2 * float(np.median(cv2.distanceTransform(rules, cv2.DIST_L2, 3)[rules > 0])) + 2
     keep = np.zeros(n, np.uint8)
     for k in range(1, n):
         x, y, w, h = stats[k, :4]
-        if w <= max(8, h / 4) and near[y, x:x + w].any() and near[y + h - 1, x:x + w].any():
+        thin = stats[k, cv2.CC_STAT_AREA] / h <= line_width  # as thin as the printed lines, not a pen stroke
+        if thin and near[y, x:x + w].any() and near[y + h - 1, x:x + w].any():
             keep[k] = 1
     return keep[labels]
 

@@ -21,7 +21,7 @@ from .segment import Components
 SPLIT_HEIGHT = 48    # wide candidates are split on a copy at most this tall (fast, and enough for 28×28)
 SEAM_HEIGHT = 40     # seams are found on a copy of the candidate scaled to this height
 PIECE_PENALTY = 0.1  # log-probability cost per extra piece: prefer fewer pieces on a tie
-JUNK_PENALTY = 1.0   # cost of a piece the model calls "not a digit" (a dash stuck to a digit)
+JUNK_PENALTY = 2.0   # cost of a piece the model calls "not a digit" (a dash stuck to a digit)
 
 
 @dataclass

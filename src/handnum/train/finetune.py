@@ -2,9 +2,11 @@
 
 Start from the base model's torch weights (`NAME.pt` beside `NAME.onnx`); train with a low
 learning rate on the user's samples (light augmentation) mixed with replayed MNIST training
-digits and generated "not a digit" marks, so the model does not forget; validate on a
-stratified held-out part of the user's samples (with too few samples: on all of them) and on
-MNIST training digits kept out of replay; stop early and keep the best epoch. Writes
+digits and generated "not a digit" marks, which also keep the base model's outputs
+(distillation), so the model does not forget; batch-norm statistics stay the base's. Validate
+on a stratified held-out part of the user's samples (with too few samples: on all of them),
+on MNIST training digits kept out of replay and on held-out generated marks; an epoch that
+loses more than a little on the last two is never kept; stop early and keep the best. Writes
 OUT/model.onnx, OUT/model.pt (so it can be fine-tuned again) and the card OUT/model.json.
 The MNIST test set is only evaluated, before and after, never used to choose anything.
 """
@@ -27,7 +29,7 @@ from .augment import augment, random_affine, random_stroke
 from .export import export_onnx, write_card
 from .loop import evaluate, pick_device
 from .net import DigitNet, NetConfig
-from .samples import SampleSet
+from .samples import SampleSet, split
 
 
 @dataclass
@@ -37,7 +39,7 @@ class FinetuneConfig:
     data: str | None = None         # MNIST folder (for replay and the before/after test)
     download: bool = False
     epochs: int = 20                # at most; early stopping usually ends sooner
-    patience: int = 4               # epochs without a better validation score before stopping
+    patience: int = 3               # epochs without a better validation score before stopping
     lr: float = 3e-4
     weight_decay: float = 1e-4
     batch_size: int = 64
@@ -50,7 +52,9 @@ class FinetuneConfig:
     holdout_min_total: int = 10     # a smaller held-out set is no use: validate on all samples instead
     min_per_class: int = 3          # warn below this
     mnist_val: int = 1000           # MNIST training digits kept out of replay, to watch forgetting
-    mnist_tolerance: float = 0.005  # an epoch may lose at most this much MNIST validation accuracy
+    mnist_tolerance: float = 0.005  # an epoch may lose at most this much MNIST validation accuracy ...
+    marks_tolerance: float = 0.03   # ... and at most this much of the generated marks it rejects
+    distill: float = 2.0            # weight of keeping the base model's outputs on replayed samples
     freeze_bn: bool = True          # keep the base's batch-norm statistics (few user samples would skew them)
     eval_limit: int | None = None   # evaluate on the first N MNIST test digits only (smoke tests)
     seed: int = 0
@@ -61,9 +65,10 @@ class FinetuneConfig:
 
 @dataclass
 class Result:
+    """The fine-tuned net (best epoch, on the CPU) and the card written beside OUT/model.onnx."""
+
     net: DigitNet
     card: dict
-
 
 
 # --- torch weights beside an ONNX model: NAME.pt = {"model": state dict, "net": NetConfig dict} ---
@@ -135,29 +140,6 @@ def light_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return random_stroke(x, g).clamp_(0, 1)
 
 
-def split(labels: np.ndarray, cfg: FinetuneConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, str]:
-    """Stratified split into (train, validation) indices and a note saying what was done."""
-    train, val, small = [], [], []
-    for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        if len(idx) < cfg.holdout_min_class:
-            small.append(CLASSES[c])
-            train += idx.tolist()
-        else:
-            k = max(1, round(cfg.holdout * len(idx)))
-            val += idx[:k].tolist()
-            train += idx[k:].tolist()
-    if len(val) < cfg.holdout_min_total:
-        everything = np.arange(len(labels))
-        return everything, everything, (f"too few samples to hold some out ({len(labels)}; fewer than "
-                                        f"{cfg.holdout_min_class} in some classes): validating on all your samples "
-                                        f"(also trained on) and on MNIST")
-    note = f"held out {len(val)} of {len(labels)} samples ({cfg.holdout:.0%} of each class) for validation"
-    if small:
-        note += f"; class(es) {', '.join(small)} have fewer than {cfg.holdout_min_class} samples: all used for training"
-    return np.sort(train), np.sort(val), note
-
-
 @torch.no_grad()
 def score(net: DigitNet, x: np.ndarray, y: np.ndarray, device: torch.device) -> dict:
     """Accuracy as reading sees it (argmax over all 11 classes) and mean cross-entropy."""
@@ -192,19 +174,21 @@ def finetune(cfg: FinetuneConfig, user: SampleSet) -> Result:
     if not user.samples:
         raise DataError("no usable samples: nothing to fine-tune on")
     ux, uy = user.images(), user.labels()
-    train_idx, val_idx, validation = split(uy, cfg, rng)
+    train_idx, val_idx, validation = split(uy, cfg.holdout, cfg.holdout_min_class, cfg.holdout_min_total, rng)
     print(validation)
     users = {"val": (ux[val_idx], uy[val_idx]), "all": (ux, uy)}
 
     # --- replay data: MNIST training digits (less a validation slice) and generated negatives ---
     data = mnist.load(cfg.data, download=cfg.download)
-    order = rng.permutation(len(data.train_labels))
+    order = np.random.default_rng(cfg.seed + 7).permutation(len(data.train_labels))  # same split whatever the user gave
     mval, pool = order[:cfg.mnist_val], order[cfg.mnist_val:]
     mnist_x = torch.from_numpy(data.train_images).float().div(255).unsqueeze(1)
     mnist_y = torch.from_numpy(data.train_labels).long()
     mval_x, mval_y = data.train_images[mval].astype(np.float32) / 255, data.train_labels[mval].astype(np.int64)
-    neg = torch.from_numpy(negatives.generate(cfg.negative_pool, cfg.seed + 1, data.train_images[pool])).float().div(255).unsqueeze(1)
-    neg_val = negatives.generate(max(100, cfg.negative_pool // 3), cfg.seed + 2, data.train_images[mval]).astype(np.float32) / 255
+    neg = negatives.generate(cfg.negative_pool, cfg.seed + 1, data.train_images[pool])
+    neg = torch.from_numpy(neg).float().div(255).unsqueeze(1)
+    neg_val = negatives.generate(max(100, cfg.negative_pool // 3), cfg.seed + 2, data.train_images[mval])
+    neg_val = neg_val.astype(np.float32) / 255
     test = (data.test_images[:cfg.eval_limit], data.test_labels[:cfg.eval_limit])
     user_x = torch.from_numpy(ux).unsqueeze(1)
     user_y = torch.from_numpy(uy)
@@ -216,6 +200,7 @@ def finetune(cfg: FinetuneConfig, user: SampleSet) -> Result:
     best = {"epoch": 0, **score(net, *users["val"], device), "mnist_val": base_mval["accuracy"]}
     best["objective"] = best["loss"] + base_mval["loss"]
     best_state = copy.deepcopy(net.state_dict())
+    teacher = copy.deepcopy(net).eval()  # the base, frozen: replayed samples should keep its outputs
 
     n_user = max(cfg.user_per_epoch, len(train_idx))
     n_replay, n_neg = cfg.replay * n_user, round(cfg.negatives * n_user)
@@ -244,7 +229,15 @@ def finetune(cfg: FinetuneConfig, user: SampleSet) -> Result:
         loss_sum = 0.0
         for step in range(steps):
             idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-            loss = F.cross_entropy(net(x[idx].to(device)), y[idx].to(device))
+            xb = x[idx].to(device)
+            logits = net(xb)
+            loss = F.cross_entropy(logits, y[idx].to(device))
+            replayed = idx >= n_user
+            if cfg.distill and replayed.any():
+                with torch.no_grad():
+                    target = F.softmax(teacher(xb[replayed]) / 2, 1)
+                loss = loss + cfg.distill * 4 * F.kl_div(F.log_softmax(logits[replayed] / 2, 1), target,
+                                                         reduction="batchmean")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -252,17 +245,21 @@ def finetune(cfg: FinetuneConfig, user: SampleSet) -> Result:
             loss_sum += loss.item() * len(idx)
 
         val, mv = score(net, *users["val"], device), score(net, mval_x, mval_y, device)
+        nv = score(net, neg_val, np.full(len(neg_val), NOT_A_DIGIT), device)
         history.append({"epoch": epoch, "loss": round(loss_sum / len(y), 5), "val_acc": val["accuracy"],
-                        "val_loss": val["loss"], "mnist_val_acc": mv["accuracy"], "mnist_val_loss": mv["loss"]})
+                        "val_loss": val["loss"], "mnist_val_acc": mv["accuracy"], "mnist_val_loss": mv["loss"],
+                        "negatives_rejected": nv["accuracy"]})
         bar.set_postfix(loss=f"{loss_sum / len(y):.4f}", val_acc=f"{val['accuracy']:.3f}",
-                        val_loss=f"{val['loss']:.4f}", mnist_val=f"{mv['accuracy']:.4f}")
-        # better: more user validation samples right, or as many with a lower user + MNIST validation loss
+                        val_loss=f"{val['loss']:.4f}", mnist_val=f"{mv['accuracy']:.4f}",
+                        marks=f"{nv['accuracy']:.3f}")
+        # better: more user validation samples right, or as many with a user + MNIST validation loss 2 % lower
         # (the MNIST part keeps the choice honest when validation samples were also trained on)
         objective = val["loss"] + mv["loss"]
-        keeps_mnist = mv["accuracy"] >= base_mval["accuracy"] - cfg.mnist_tolerance
+        keeps_base = (mv["accuracy"] >= base_mval["accuracy"] - cfg.mnist_tolerance
+                      and nv["accuracy"] >= before["negatives_rejected"]["accuracy"] - cfg.marks_tolerance)
         better = val["accuracy"] > best["accuracy"] or (val["accuracy"] == best["accuracy"]
-                                                        and objective < best["objective"] - 1e-4)
-        if keeps_mnist and better:
+                                                        and objective < 0.98 * best["objective"])
+        if keeps_base and better:
             best, waited = {"epoch": epoch, **val, "mnist_val": mv["accuracy"], "objective": objective}, 0
             best_state = copy.deepcopy(net.state_dict())
         else:

@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
     f.add_argument("--base", "--model", dest="base", metavar="MODEL",
                    help="base model .onnx with its .pt weights beside it (default: $HANDNUM_MODEL or the shipped one)")
     f.add_argument("--epochs", type=int, default=20, help="at most this many epochs (stops early; default 20)")
-    f.add_argument("--patience", type=int, default=4, help="stop after this many epochs without improvement")
+    f.add_argument("--patience", type=int, default=3, help="stop after this many epochs without improvement")
     f.add_argument("--lr", type=float, default=3e-4)
     f.add_argument("--replay", type=int, default=3, help="MNIST digits replayed per user sample (default 3)")
     f.add_argument("--data", help="MNIST folder, for replay and the before/after test (default: $HANDNUM_DATA)")
@@ -37,13 +37,17 @@ def add_parser(sub) -> None:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from .finetune import FinetuneConfig, check_out, finetune
+    try:
+        from .finetune import FinetuneConfig, check_out, finetune, load_base
+    except ImportError as e:
+        raise DataError(f"handnum finetune needs the [train] extra (pip install 'handnum[train]'): {e}") from e
     from .samples import load_sources
 
     if not args.sources and not args.sheets:
         raise DataError("nothing to learn from: give --from SOURCE... and/or --sheets DIR")
     base = resolve_path(args.base)
     check_out(args.out, base)  # refuse before any slow work
+    load_base(base)            # the base has torch weights that match it
     cfg = FinetuneConfig(out=args.out, base=str(base), data=args.data, download=args.download, epochs=args.epochs,
                          patience=args.patience, lr=args.lr, replay=args.replay, seed=args.seed, device=args.device,
                          threads=args.threads, command="handnum " + shlex.join(getattr(args, "argv", []) or []))

@@ -44,6 +44,9 @@ class TrainConfig:
     threads: int | None = None
     stop_after: int | None = None     # stop this run after N epochs (resume later with --resume)
     eval_limit: int | None = None     # evaluate on the first N test digits only (smoke tests)
+    init: str | None = None           # start from these weights (a checkpoint.pt or digits.pt)
+    font_negatives: bool = True       # letters in handwriting fonts among the negatives
+    as_candidates: float = 0.5        # share of digits shown as reading normalises page candidates
     net: NetConfig = field(default_factory=NetConfig)
     command: str = ""
 
@@ -85,8 +88,10 @@ def train(cfg: TrainConfig) -> dict:
     train_x, train_y = data.train_images, data.train_labels
     if cfg.limit:
         train_x, train_y = train_x[:cfg.limit], train_y[:cfg.limit]
-    neg = negatives.generate(cfg.negatives, seed=cfg.seed, digits=train_x)
+    neg = negatives.generate(cfg.negatives, seed=cfg.seed, digits=train_x, fonts=cfg.font_negatives)
     images = torch.from_numpy(np.concatenate([train_x, neg])).float().div(255).unsqueeze(1)  # (N, 1, 28, 28)
+    shown = torch.from_numpy(np.concatenate([negatives.as_candidates(train_x, cfg.seed), neg])).float().div(255).unsqueeze(1) \
+        if cfg.as_candidates > 0 else images
     labels = torch.from_numpy(np.concatenate([train_y, np.full(len(neg), NOT_A_DIGIT, np.uint8)])).long()
     n_digits, n_neg_epoch = len(train_x), min(cfg.negatives_per_epoch, len(neg))
     steps_per_epoch = -(-(n_digits + n_neg_epoch) // cfg.batch_size)
@@ -94,6 +99,8 @@ def train(cfg: TrainConfig) -> dict:
     # --- model, optimizer, schedule: from scratch or from the last checkpoint ---
     torch.manual_seed(cfg.seed)
     net = DigitNet(cfg.net).to(device)
+    if cfg.init:
+        net.load_state_dict(torch.load(cfg.init, map_location=device, weights_only=False)["model"])
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, epochs=cfg.epochs,
                                                 steps_per_epoch=steps_per_epoch, pct_start=0.2)
@@ -126,7 +133,8 @@ def train(cfg: TrainConfig) -> dict:
                    leave=True, mininterval=1.0)
         for step in bar:
             idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-            x = augment(images[idx], g).to(device)
+            pick = (torch.rand(len(idx), generator=g) < cfg.as_candidates).view(-1, 1, 1, 1)
+            x = augment(torch.where(pick, shown[idx], images[idx]), g).to(device)
             y = labels[idx].to(device)
             logits = net(x)
             loss = F.cross_entropy(logits, y)

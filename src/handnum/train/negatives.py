@@ -73,8 +73,15 @@ def _ttf_text(rng: np.random.Generator, text: str, path: str) -> np.ndarray:
     return _shear(np.asarray(img, np.uint8), rng)
 
 
+def use_fonts() -> None:
+    """Holds whether `generate` may draw with the handwriting fonts (set per call)."""
+
+
+use_fonts.enabled = True
+
+
 def _text(rng: np.random.Generator, text: str, ttf: bool = True) -> np.ndarray:
-    fonts = font_files()
+    fonts = font_files() if use_fonts.enabled else ()
     if ttf and fonts and rng.random() < 0.6:
         return _ttf_text(rng, text, fonts[rng.integers(len(fonts))])
     font = FONTS[rng.integers(len(FONTS))] | (cv2.FONT_ITALIC if rng.random() < 0.3 else 0)
@@ -150,9 +157,11 @@ def draw(kind: str, rng: np.random.Generator, digits: np.ndarray | None = None) 
     return img
 
 
-def generate(n: int, seed: int, digits: np.ndarray | None = None) -> np.ndarray:
-    """`n` normalised negatives, (n, 28, 28) uint8, reproducible from `seed`."""
+def generate(n: int, seed: int, digits: np.ndarray | None = None, fonts: bool = True) -> np.ndarray:
+    """`n` normalised negatives, (n, 28, 28) uint8, reproducible from `seed`; `fonts=False` leaves
+    out the handwriting fonts' letters (Hershey letters only)."""
     rng = np.random.default_rng(seed)
+    use_fonts.enabled = fonts
     kinds = KINDS if digits is not None else KINDS[:-2]
     p = np.array(WEIGHTS[:len(kinds)]) / sum(WEIGHTS[:len(kinds)])
     out = np.zeros((n, 28, 28), np.uint8)
@@ -163,4 +172,20 @@ def generate(n: int, seed: int, digits: np.ndarray | None = None) -> np.ndarray:
         if norm.max() > 0:
             out[i] = (norm * 255).astype(np.uint8)
             i += 1
+    return out
+
+
+def as_candidates(digits: np.ndarray, seed: int) -> np.ndarray:
+    """MNIST digits as a page would show them to the model: drawn larger (and a little blurred)
+    on the page, then normalised by reading's own `normalize`. Training on these as well as on
+    the originals keeps the model from learning "normalised look = not a digit" (every negative
+    passes through `normalize`). Returns (N, 28, 28) uint8."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros_like(digits)
+    for i, d in enumerate(digits):
+        size = int(rng.integers(32, 120))
+        big = cv2.resize(d, (size, size), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255
+        if rng.random() < 0.5:
+            big = cv2.GaussianBlur(big, (0, 0), rng.uniform(0.3, 1.0) * size / 28)
+        out[i] = (normalize(big) * 255).astype(np.uint8)
     return out

@@ -1,0 +1,153 @@
+"""The Ray engine: Ray Data actors run the same worker function; the driver writes the shards.
+
+The driver lists the inputs and hands Ray the paths still to do as small in-memory blocks
+(`from_arrow`), so no Ray read task competes with the actors for CPUs. `map_batches` runs a
+fixed pool of actors, each loading the model once; every output row is one whole input file
+(its page rows pickled), so Ray can never split a file across two yielded batches, and the
+driver commits shards with the same protocol as the local engine.
+
+Sizing: each actor asks for `ACTOR_CPUS` (fractional) so a pool of one actor per core still leaves
+whole CPUs in Ray's books for any task Ray Data schedules besides the actors (the job hangs if
+actors hold every CPU), while the OS runs one busy process per core.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import pickle
+import time
+import warnings
+from collections.abc import Callable
+
+from ..errors import HandnumError
+from ..pipeline import Options
+from .errors import BatchError, one_line
+from .worker import FileResult, error_row, read_file, worker_model
+
+ACTOR_CPUS = 0.5
+BLOCKS_PER_WORKER = 16    # enough blocks to balance the actors...
+MAX_FILES_PER_BLOCK = 32  # ...and small ones, so the last blocks do not leave actors idle for long
+TASK_RETRIES = 2          # a block whose actor dies is retried on a restarted actor this often
+
+
+def run_ray(paths: list[str], options: Options, workers: int | None, sink: Callable[[FileResult], None],
+            model_sha256: str | None = None, address: str | None = None) -> int:
+    """Read `paths` with a pool of Ray actors; hand each file's result to `sink`. Returns the pool size."""
+    try:
+        import pyarrow  # noqa: F401
+        import ray
+        import ray.data
+    except ImportError as e:
+        raise BatchError(f"the ray engine needs Ray Data: pip install 'handnum[ray]' ({one_line(e)})") from e
+    started_here = not ray.is_initialized()
+    if started_here:
+        _init_ray(ray, address, workers)
+    try:
+        if workers is None:
+            workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        workers = max(1, min(workers, len(paths)))
+        with _data_context(ray.data.DataContext.get_current()):
+            per_block = max(1, min(MAX_FILES_PER_BLOCK, len(paths) // (workers * BLOCKS_PER_WORKER)))
+            missing = _one_pass(ray, paths, per_block, 2, options, workers, sink, model_sha256)
+            if len(missing) > max(MAX_FILES_PER_BLOCK, len(paths) // 100):
+                raise BatchError(f"the Ray tasks for {len(missing)} files failed (see the errors above); the "
+                                 "committed shards are kept: run again with --resume")
+            # Blocks that failed every retry (with a block queued behind a poisonous one on the same
+            # actor): read their files one per block, one block per actor at a time; a file that still
+            # fails killed its actor each time (a crash, out of memory): an error row.
+            for path in _one_pass(ray, missing, 1, 1, options, workers, sink, model_sha256) if missing else []:
+                sink(FileResult(path, [error_row(path, 0, f"{path}: the Ray worker died reading this file "
+                                                 "(a crash or out of memory)", time.perf_counter())]))
+        return workers
+    except HandnumError:
+        raise
+    except Exception as e:
+        raise _as_batch_error(e) from e
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _one_pass(ray, paths: list[str], per_block: int, per_actor: int, options: Options, workers: int,
+              sink: Callable[[FileResult], None], model_sha256: str | None) -> list[str]:
+    """Run the actor pool over `paths` in blocks of `per_block`, at most `per_actor` blocks queued on
+    an actor; return the paths of the blocks that failed."""
+    import pyarrow as pa
+
+    blocks = [pa.table({"path": paths[i:i + per_block]}) for i in range(0, len(paths), per_block)]
+    with warnings.catch_warnings():  # ray_remote_args_fn: deprecated in Ray 2.60 with no replacement yet
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ds = ray.data.from_arrow(blocks).map_batches(
+            RayReader, fn_constructor_args=(options, model_sha256), batch_size=None, batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=min(workers, len(blocks)), max_tasks_in_flight_per_actor=per_actor),
+            num_cpus=ACTOR_CPUS, ray_remote_args_fn=_actor_args)
+    seen = set()
+    for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
+        for path, blob, rss in zip(*(batch.column(c).to_pylist() for c in ("path", "rows", "rss_mb"))):
+            seen.add(path)
+            sink(FileResult(path, pickle.loads(blob), rss))
+    return [p for p in paths if p not in seen]
+
+
+def _init_ray(ray, address: str | None, workers: int | None) -> None:
+    """Join the cluster at `address`, or start a local Ray sized to `workers` CPUs."""
+    quiet = {"logging_level": logging.WARNING, "log_to_driver": False}  # errors come back as exceptions
+    try:
+        if address:
+            ray.init(address=address, **quiet)
+        else:
+            from .local import default_workers
+
+            ray.init(num_cpus=workers or default_workers(), include_dashboard=False, **quiet)
+    except Exception as e:  # ConnectionError, RuntimeError, ValueError...
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        raise BatchError(f"cannot start {where}: {one_line(e)}") from e
+
+
+def _actor_args() -> dict:
+    """Bounded retries: Ray Data's default retries a block whose actor dies forever (a poison file would loop)."""
+    return {"max_task_retries": TASK_RETRIES}
+
+
+@contextlib.contextmanager
+def _data_context(ctx):
+    """Quiet Ray Data (our bar counts pages) and let a failed block be skipped, not end the job."""
+    names = ("enable_progress_bars", "print_on_execution_start", "max_errored_blocks")
+    saved = {n: getattr(ctx, n, None) for n in names}
+    ctx.enable_progress_bars, ctx.print_on_execution_start, ctx.max_errored_blocks = False, False, -1
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
+    logging.getLogger("ray.data._internal.execution.streaming_executor").setLevel(logging.WARNING)
+    try:
+        yield ctx
+    finally:
+        for n, v in saved.items():
+            setattr(ctx, n, v)
+
+
+def _as_batch_error(e: Exception) -> Exception:
+    """A one-line error from a Ray failure; a handnum error raised on a worker comes back as itself."""
+    cause: BaseException | None = e
+    for _ in range(10):  # RayTaskError.cause, then the usual __cause__ chain
+        if cause is None or isinstance(cause, HandnumError):
+            break
+        cause = getattr(cause, "cause", None) or cause.__cause__
+    if isinstance(cause, HandnumError):
+        return cause
+    lines = [ln for ln in str(e).splitlines() if ln.strip()]
+    return BatchError(f"the Ray job failed: {type(e).__name__}: {lines[-1] if lines else ''}"[:500])
+
+
+class RayReader:
+    """A Ray Data actor: loads the model once, then turns batches of paths into per-file results."""
+
+    def __init__(self, options: Options, model_sha256: str | None = None):
+        self.options = options
+        self.model = worker_model(options, model_sha256)
+
+    def __call__(self, batch):
+        import pyarrow as pa
+
+        results = [read_file(p, self.options, self.model) for p in batch.column("path").to_pylist()]
+        return pa.table({"path": pa.array([r.path for r in results], pa.string()),
+                         "rows": pa.array([pickle.dumps(r.rows) for r in results], pa.binary()),
+                         "rss_mb": pa.array([r.rss_mb for r in results], pa.float64())})
