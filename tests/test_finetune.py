@@ -104,9 +104,9 @@ def clear_digits(mnist_test) -> dict[int, np.ndarray]:
     """One MNIST test image per digit that the model in use reads with confidence (any model will do)."""
     from handnum.model import load_model
 
-    probs = load_model()(mnist_test.test_images[:500].astype(np.float32) / 255)
-    return {d: mnist_test.test_images[int(np.flatnonzero((mnist_test.test_labels[:500] == d) & (probs[:, d] > 0.99))[0])]
-            for d in range(10)}
+    images, labels = mnist_test.test_images[:500], mnist_test.test_labels[:500]
+    probs = load_model()(images.astype(np.float32) / 255)
+    return {d: images[int(np.flatnonzero((labels == d) & (probs[:, d] > 0.99))[0])] for d in range(10)}
 
 
 def _near(source: str, x: int) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .errors import HandnumError, ImageError
 from .batch.cli import add_parsers as add_batch_parsers
+from .train.finetune_cli import add_parser as add_finetune_parser
 from .web.cli import add_parser as add_serve_parser
 
 
@@ -213,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_parser(sub)
     add_batch_parsers(sub)
+    add_finetune_parser(sub)
     return p
 
 

@@ -104,6 +104,6 @@ def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: floa
     for line in group_lines(boxes):
         for cluster in split_numbers(boxes, line, gap):
             letters = junk[cluster] & (heights[cluster] >= 0.4 * np.median(heights[cluster]))
-            if len(cluster) >= 2 and letters.sum() >= max(1, share * len(cluster)):
+            if letters.sum() >= max(2, share * len(cluster)):  # a lone odd mark is no word
                 out[cluster] = True
     return out
