@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ from handnum.evaluate import Score, load_truth, score_page
 from handnum.synth import KINDS, make_pages
 
 ROOT = Path(__file__).resolve().parents[1]
+if (ROOT.parent / "shared" / "data" / "mnist").is_dir():  # the project's data, unless told otherwise
+    os.environ.setdefault("HANDNUM_DATA", str(ROOT.parent / "shared" / "data" / "mnist"))
 
 
 def inside(point, box) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -28,6 +29,8 @@ from handnum.evaluate import score_page
 from handnum.synth import layout_page, render
 
 ROOT = Path(__file__).resolve().parents[1]
+if (ROOT.parent / "shared" / "data" / "mnist").is_dir():  # the project's data, unless told otherwise
+    os.environ.setdefault("HANDNUM_DATA", str(ROOT.parent / "shared" / "data" / "mnist"))
 
 
 def make_12mp(folder: Path) -> tuple[Path, list[str]]:
@@ -102,8 +105,9 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "handnum.cli", "read", str(pages[0][1])], check=True,
                        capture_output=True)
         cold.append((time.perf_counter() - t) * 1000)
-    mem = subprocess.run([sys.executable, "-c", "import resource, handnum, sys; handnum.read(sys.argv[1]); "
-                          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)", str(big)],
+    # VmHWM (peak RSS of this process image); ru_maxrss would inherit the parent's peak across fork
+    mem = subprocess.run([sys.executable, "-c", "import handnum, sys, re; handnum.read(sys.argv[1]); "
+                          "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))", str(big)],
                          check=True, capture_output=True, text=True)
     peak_mb = int(mem.stdout.strip()) / 1024
 

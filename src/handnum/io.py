@@ -104,6 +104,8 @@ def as_bgr(image: np.ndarray, name: str = "array") -> np.ndarray:
     if image.shape[2] == 1:
         return cv2.cvtColor(image[:, :, 0], cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 4:
+        if image[:, :, 3].min() == 255:  # opaque: just drop the alpha channel
+            return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
         alpha = image[:, :, 3:4].astype(np.float32) / 255
         return (image[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
     return np.ascontiguousarray(image)
@@ -121,7 +123,10 @@ def decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS, dpi: int = PDF_
     size = header_size(data, kind)
     if size:
         check_pixels(*size, max_pixels, name)
-    flags = cv2.IMREAD_COLOR if kind == "jpeg" else cv2.IMREAD_UNCHANGED  # COLOR applies EXIF orientation
+    # IMREAD_COLOR applies EXIF orientation and gives 8-bit BGR directly; only images that may be
+    # transparent (PNG with alpha, WebP, TIFF) are read unchanged, to put them on white paper.
+    opaque = kind in ("jpeg", "bmp") or (kind == "png" and len(data) > 25 and data[25] in (0, 2, 3))
+    flags = cv2.IMREAD_COLOR if opaque else cv2.IMREAD_UNCHANGED
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None:
         raise ImageError(f"{name}: cannot decode {kind.upper()} data (corrupt or truncated)")

@@ -19,6 +19,7 @@ from .normalize import PREPROCESSING
 CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "not-a-digit"]
 NOT_A_DIGIT = 10
 SHIPPED = Path(__file__).parent / "models" / "digits.onnx"
+CHUNK = 256  # crops per runtime call
 
 
 def card_path(onnx_path: Path) -> Path:
@@ -79,8 +80,9 @@ class Model:
             raise ValueError(f"batch must have shape (N, 28, 28), got {batch.shape}")
         if len(batch) == 0:
             return np.zeros((0, len(CLASSES)), np.float32)
-        try:
-            (logits,) = self.session.run(None, {self.input_name: batch[:, None]})
+        try:  # in chunks: the runtime's buffers grow with the batch, a page can have thousands of marks
+            logits = np.concatenate([self.session.run(None, {self.input_name: batch[i:i + CHUNK, None]})[0]
+                                     for i in range(0, len(batch), CHUNK)])
         except Exception as e:
             raise ModelError(f"model {self.path} failed: {e}") from e
         return softmax(logits.astype(np.float64)).astype(np.float32)

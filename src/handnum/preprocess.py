@@ -134,6 +134,8 @@ def _lines(mask: np.ndarray, axis: int, length: int, piece: int, gap: int, keep:
     runs of at least `keep` px, so the shorter strokes of a digit touching a line are kept."""
     kernel = np.ones((1, piece) if axis == 1 else (piece, 1), np.uint8)
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    if not runs.any():
+        return np.zeros_like(mask)
     joined = cv2.dilate(runs, np.ones((3, gap) if axis == 1 else (gap, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     extent = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
@@ -141,6 +143,8 @@ def _lines(mask: np.ndarray, axis: int, length: int, piece: int, gap: int, keep:
     thin = area / np.maximum(extent, 1) <= np.maximum(6, extent / 25)  # a tall "1" is thicker
     long = (extent >= length) & thin
     long[0] = False
+    if not long.any():
+        return np.zeros_like(mask)
     k = max(piece, keep)
     straight = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, k) if axis == 1 else (k, 1), np.uint8))
     return straight & long[labels].astype(np.uint8)
