@@ -74,7 +74,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         rules, walls = preprocess.find_rules(mask)
         mask = preprocess.remove_rules(mask, rules | walls)
     else:
-        walls = mask
+        walls = np.zeros_like(mask)
     comps = segment.find_candidates(mask, min_height=opts.min_height)
     images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
     whole = model(images)  # every candidate of the page in one batch
