@@ -73,12 +73,17 @@ def center_of_mass(img: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(img, m, img.shape[::-1], flags=cv2.INTER_LINEAR, borderValue=0)
 
 
+def own_ink(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink of a crop under `mask` (grown by a pixel to keep the strokes' soft edges), zero elsewhere:
+    a candidate's own strokes without its neighbours'."""
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return np.where(grown, ink, 0)
+
+
 def candidate_images(ink: np.ndarray, labels: np.ndarray, boxes: np.ndarray, groups: list[list[int]],
                      thicken: bool = True) -> np.ndarray:
     """(N, 28, 28) float32: each candidate's own ink (its components only), normalised."""
     out = np.zeros((len(boxes), SIZE, SIZE), np.float32)
     for i, ((x0, y0, x1, y1), group) in enumerate(zip(boxes, groups)):
-        own = np.isin(labels[y0:y1, x0:x1], group)
-        own = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # keep soft edges
-        out[i] = normalize(np.where(own, ink[y0:y1, x0:x1], 0), thicken=thicken)
+        out[i] = normalize(own_ink(ink[y0:y1, x0:x1], np.isin(labels[y0:y1, x0:x1], group)), thicken=thicken)
     return out

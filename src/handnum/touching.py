@@ -2,8 +2,8 @@
 
 Recognition-driven segmentation: cut paths ("seams") run top to bottom through the least
 ink near the minima of the vertical ink projection; every run of pieces between two seams
-is a proposal; all proposals of a page are classified in the same batch as the candidates;
-dynamic programming over the seams then keeps the split whose pieces the classifier is most
+is a proposal; all proposals of a page are classified in one batch, after the candidates'
+own batch; dynamic programming over the seams then keeps the split whose pieces the classifier is most
 sure are digits. Keeping the candidate whole is one of the choices, so a confident wide digit
 (a broad 0, a 4) stays whole, while a wide mark the model calls "not a digit" is split.
 """
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .model import NOT_A_DIGIT, Model
-from .normalize import normalize
+from .normalize import normalize, own_ink
 from .segment import Components
 
 SPLIT_HEIGHT = 48    # wide candidates are split on a copy at most this tall (fast, and enough for 28×28)
@@ -39,14 +39,15 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     """Classify the split proposals of wide candidates that are not clearly one digit (one batch)
     and replace each such candidate by its best split. `whole` (N, 11) holds the candidates'
     own probabilities. Returns boxes (M, 4) and class probabilities (M, 11)."""
-    props, crops = [], {}
+    props, crops, n_cuts = [], {}, {}
     for i, (box, group) in enumerate(zip(comps.boxes, comps.groups)):
         if needs_split(box, whole[i]):
             crops[i] = _small_crop(ink, comps.labels, box, group)
-            props += proposals(i, crops[i][1])
+            found, n_cuts[i] = proposals(i, crops[i][1])
+            props += found
     if not props:
         return comps.boxes, whole
-    pieces = model(np.stack([_piece_image(crops[p.cand][0], p.mask) for p in props]))
+    pieces = model(np.stack([normalize(own_ink(crops[p.cand][0], p.mask)) for p in props]))
     by_cand: dict[int, dict] = {}
     for k, p in enumerate(props):
         by_cand.setdefault(p.cand, {})[(p.i, p.j)] = k
@@ -54,8 +55,7 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     for i, box in enumerate(comps.boxes):
         found = by_cand.get(i, {})
         scores = {ij: (float(pieces[k][:NOT_A_DIGIT].max()), float(pieces[k][NOT_A_DIGIT])) for ij, k in found.items()}
-        n_cuts = max((j for _, j in found), default=1) - 1
-        path = best_split(n_cuts, float(whole[i][:NOT_A_DIGIT].max()), scores) if found else []
+        path = best_split(n_cuts[i], float(whole[i][:NOT_A_DIGIT].max()), scores) if found else []
         if not path:
             out_boxes.append(box)
             out_probs.append(whole[i])
@@ -70,18 +70,13 @@ def _small_crop(ink: np.ndarray, labels: np.ndarray, box: np.ndarray, group: lis
     """(ink, mask, scale) of one candidate's own ink, scaled down to at most SPLIT_HEIGHT rows."""
     x0, y0, x1, y1 = box
     own = np.isin(labels[y0:y1, x0:x1], group)
-    crop = np.where(cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0, ink[y0:y1, x0:x1], 0)
+    crop = own_ink(ink[y0:y1, x0:x1], own)
     f = min(1.0, SPLIT_HEIGHT / (y1 - y0))
     if f < 1:
         size = (max(1, round((x1 - x0) * f)), max(1, round((y1 - y0) * f)))
         own = cv2.resize(own.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.2
         crop = cv2.resize(crop.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     return crop, own, f
-
-
-def _piece_image(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    own = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    return normalize(np.where(own, ink, 0))
 
 
 def _piece_box(box: np.ndarray, scale: float, mask: np.ndarray) -> np.ndarray:
@@ -149,9 +144,10 @@ def _seams(ink: np.ndarray, centres: np.ndarray, band: int) -> np.ndarray:
     return np.take_along_axis(cols, idx, 1) + 0.5  # the cut runs between pixel columns
 
 
-def proposals(cand: int, mask: np.ndarray) -> list[Proposal]:
+def proposals(cand: int, mask: np.ndarray) -> tuple[list[Proposal], int]:
     """Every run of pieces between two cut paths (borders included) that could be one digit:
-    not empty, not a sliver, not wider than 1.5 digit heights."""
+    not empty, not a sliver, not wider than 1.2 digit heights. Also returns the number of cuts
+    (the right border is cut `n + 1`)."""
     h, w = mask.shape
     guess = max(2, round(w / (0.6 * h)))  # digits it may hold
     cuts = [np.zeros(h)] + [s.astype(np.float64) for s in seams(mask, min(8, guess + 2))] + [np.full(h, w + 1.0)]
@@ -165,7 +161,7 @@ def proposals(cand: int, mask: np.ndarray) -> list[Proposal]:
             cols = np.nonzero(piece.any(0))[0]
             if len(cols) and 0.12 * h <= cols[-1] - cols[0] + 1 <= 1.2 * h and piece.sum() >= 0.02 * mask.sum():
                 out.append(Proposal(cand, i, j, piece))
-    return out
+    return out, len(cuts) - 2
 
 
 def best_split(n_cuts: int, whole: float, pieces: dict[tuple[int, int], tuple[float, float]]) -> list[tuple[int, int]]:
