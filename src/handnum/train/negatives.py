@@ -73,15 +73,8 @@ def _ttf_text(rng: np.random.Generator, text: str, path: str) -> np.ndarray:
     return _shear(np.asarray(img, np.uint8), rng)
 
 
-def use_fonts() -> None:
-    """Holds whether `generate` may draw with the handwriting fonts (set per call)."""
-
-
-use_fonts.enabled = True
-
-
 def _text(rng: np.random.Generator, text: str, ttf: bool = True) -> np.ndarray:
-    fonts = font_files() if use_fonts.enabled else ()
+    fonts = font_files() if ttf else ()
     if ttf and fonts and rng.random() < 0.6:
         return _ttf_text(rng, text, fonts[rng.integers(len(fonts))])
     font = FONTS[rng.integers(len(FONTS))] | (cv2.FONT_ITALIC if rng.random() < 0.3 else 0)
@@ -106,7 +99,7 @@ def _mnist_crop(rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:
     return d[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
 
-def draw(kind: str, rng: np.random.Generator, digits: np.ndarray | None = None) -> np.ndarray:
+def draw(kind: str, rng: np.random.Generator, digits: np.ndarray | None = None, fonts: bool = True) -> np.ndarray:
     """Draw one negative of `kind` as a uint8 ink image (ink bright) of arbitrary size."""
     img, size, pen = _canvas(rng)
     if kind == "scribble":
@@ -132,9 +125,9 @@ def draw(kind: str, rng: np.random.Generator, digits: np.ndarray | None = None) 
                 r = max(1, int(size * rng.uniform(0.02, 0.08)))
                 cv2.circle(img, tuple(int(v) for v in rng.integers(r, size - r, 2)), r, 255, -1)
     elif kind == "letter":
-        return _text(rng, LETTERS[rng.integers(len(LETTERS))])
+        return _text(rng, LETTERS[rng.integers(len(LETTERS))], ttf=fonts)
     elif kind == "word":
-        return _text(rng, WORDS[rng.integers(len(WORDS))])
+        return _text(rng, WORDS[rng.integers(len(WORDS))], ttf=fonts)
     elif kind == "symbol":
         return _text(rng, SYMBOLS[rng.integers(len(SYMBOLS))], ttf=False)
     elif kind == "check":
@@ -161,13 +154,12 @@ def generate(n: int, seed: int, digits: np.ndarray | None = None, fonts: bool = 
     """`n` normalised negatives, (n, 28, 28) uint8, reproducible from `seed`; `fonts=False` leaves
     out the handwriting fonts' letters (Hershey letters only)."""
     rng = np.random.default_rng(seed)
-    use_fonts.enabled = fonts
     kinds = KINDS if digits is not None else KINDS[:-2]
     p = np.array(WEIGHTS[:len(kinds)]) / sum(WEIGHTS[:len(kinds)])
     out = np.zeros((n, 28, 28), np.uint8)
     i = 0
     while i < n:
-        ink = draw(kinds[rng.choice(len(kinds), p=p)], rng, digits).astype(np.float32) / 255
+        ink = draw(kinds[rng.choice(len(kinds), p=p)], rng, digits, fonts).astype(np.float32) / 255
         norm = normalize(ink)
         if norm.max() > 0:
             out[i] = (norm * 255).astype(np.uint8)
