@@ -107,3 +107,29 @@ def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: floa
             if letters.sum() >= max(2, share * len(cluster)):  # a lone odd mark is no word
                 out[cluster] = True
     return out
+
+
+def out_of_scale(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> list[str | None]:
+    """Why each mark is out of scale with the page's digits, or None.
+
+    The scale is the median height of the marks the model is sure are digits and that stand
+    upright (taller than 0.8 of their width: a flat bit of a line read as "1" does not count).
+    Against it: a mark under 0.3 of it is a "speck", a flat mark under 0.6 of it a "dash", and
+    a thin mark over 3 times it a "line" (a page edge or a margin rule, not a "1")."""
+    out: list[str | None] = [None] * len(boxes)
+    if not len(boxes):
+        return out
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    is_digit = probs.argmax(1) < probs.shape[1] - 1
+    ref = is_digit & (probs.max(1) >= sure) & (h >= 0.8 * w)
+    if ref.sum() < 2:
+        return out
+    scale = float(np.median(h[ref]))
+    for i in np.nonzero(is_digit)[0]:
+        if h[i] < 0.3 * scale:
+            out[i] = "speck"
+        elif w[i] > 1.5 * h[i] and h[i] < 0.6 * scale:
+            out[i] = "dash"
+        elif h[i] > 3 * scale and w[i] < 0.3 * h[i]:
+            out[i] = "line"
+    return out

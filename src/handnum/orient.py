@@ -3,8 +3,10 @@
 Candidates are classified once upright; their 28×28 images are then turned by 90°, 180°
 and 270° (turning a normalised digit equals normalising the turned digit) and classified in
 one more batch. Digits written the right way up are the ones the model is most sure of, and
-upright digits are taller than wide, so the page turn with the best mean confidence wins,
-and only by a clear margin over reading it as it is.
+upright digits are taller than wide, so the page turn that makes the most marks sure digits
+wins, and only by a clear margin over reading it as it is (in count and in mean confidence):
+letters turned upside down can pass for digits, so a page of printed labels and a few
+handwritten digits must not be turned on a slight lead. Thin marks and specks do not vote.
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import numpy as np
 
 from .model import NOT_A_DIGIT, Model
 
-MARGIN = 0.1  # mean log-probability a turn must gain over 0° to be taken
+MARGIN = 0.0     # mean log-probability (of the most digit-like half) a turn must not lose
+SURE_GAIN = 1.25  # and it must make this many times more marks sure digits (≥ 0.9)
 
 
 def page_turn(images: np.ndarray, upright: np.ndarray, boxes: np.ndarray, model: Model) -> int:
@@ -21,17 +24,24 @@ def page_turn(images: np.ndarray, upright: np.ndarray, boxes: np.ndarray, model:
     `images` (N, 28, 28) are the candidates as they stand, `upright` their probabilities (N, 11),
     `boxes` (N, 4) their boxes (for the shape cue).
     """
+    size = boxes[:, 2:] - boxes[:, :2]
+    big, small = size.max(1), size.min(1)
+    if len(images):  # thin strokes ("1", bits of lines) and specks say nothing about the turn
+        telling = (small >= 0.3 * big) & (big >= 0.5 * np.percentile(big, 75))
+        images, upright, boxes = images[telling], upright[telling], boxes[telling]
     if len(images) < 3:
         return 0
     tall = float(np.median((boxes[:, 3] - boxes[:, 1]) / np.maximum(boxes[:, 2] - boxes[:, 0], 1)))
     turns = (180,) if tall >= 1.0 else (90, 180, 270)
     batch = np.concatenate([np.rot90(images, k=t // 90, axes=(1, 2)) for t in turns])
     probs = np.concatenate([upright, model(np.ascontiguousarray(batch))])
-    scores = np.log(np.maximum(probs[:, :NOT_A_DIGIT].max(1), 1e-6)).reshape(len(turns) + 1, -1)
+    digit_p = probs[:, :NOT_A_DIGIT].max(1).reshape(len(turns) + 1, -1)
+    sure = (digit_p >= 0.9).sum(1)  # marks read as digits with confidence, per turn
+    scores = np.log(np.maximum(digit_p, 1e-6))
     keep = np.argsort(scores.max(0))[::-1][: max(3, len(images) // 2)]  # the most digit-like marks
     mean = scores[:, keep].mean(1)
-    best = int(np.argmax(mean))
-    if best == 0 or mean[best] - mean[0] < MARGIN:
+    best = int(np.argmax(sure + 0.01 * mean))
+    if best == 0 or mean[best] - mean[0] < MARGIN or sure[best] < SURE_GAIN * sure[0] + 1:
         return 0
     return turns[best - 1]
 

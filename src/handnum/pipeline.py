@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from . import io, layout, orient, paper, preprocess, segment, touching
+from . import deskew, io, layout, orient, paper, preprocess, segment, touching
 from .model import NOT_A_DIGIT, Model, load_model
 from .normalize import candidate_images
 from .results import Digit, Line, Number, Page, Rejected
@@ -29,6 +29,7 @@ class Options:
     number_gap: float = 0.35      # a gap wider than this × digit height starts a new number
     find_paper: bool = True       # a sheet on a contrasting background: read only the sheet
     orient: bool = True           # a page photographed sideways or upside down is turned upright
+    deskew: bool = True           # a page photographed at an angle (up to ±45°) is straightened
     model: str | None = None      # model file (default: $HANDNUM_MODEL or the shipped one)
 
     def __post_init__(self):
@@ -66,16 +67,23 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     if scale < 1:
         gray = cv2.resize(gray, (max(1, round(rw * scale)), max(1, round(rh * scale))), interpolation=cv2.INTER_AREA)
     ink = preprocess.ink_map(gray)
+    region = np.ones(ink.shape, np.uint8)  # where the page is: the readable area
     if sheet is not None:
-        ink *= paper.paper_mask(ink.shape, (sheet - [ox, oy]) * scale)
+        region = paper.paper_mask(ink.shape, (sheet - [ox, oy]) * scale)
+        ink *= region
     mask, t = preprocess.binarize(ink)
+    skew, back = (deskew.skew_angle(mask) if opts.deskew and mask.any() else 0.0), None
+    if skew:  # straighten the ink; boxes are turned back at the end
+        ink, back = deskew.straighten(ink, skew)
+        region, _ = deskew.straighten(region, skew)
+        mask = (ink > t).astype(np.uint8)
     if mask.any():
         mask = segment.hysteresis(ink, t, 0.6 * t)
         rules, walls = preprocess.find_rules(mask)
         mask = preprocess.remove_rules(mask, rules | walls)
     else:
         walls = np.zeros_like(mask)
-    comps = segment.find_candidates(mask, min_height=opts.min_height)
+    comps = segment.drop_at_edge(segment.find_candidates(mask, min_height=opts.min_height), region)
     images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
     whole = model(images)  # every candidate of the page in one batch
     if opts.orient and turn is None:
@@ -86,13 +94,16 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             return _turned_back(page, original, turn)
     boxes, probs = touching.split_touching(ink, comps, whole, model)
 
-    to_orig = lambda b: _scale_box(b, scale, ox, oy, w, h)  # noqa: E731
+    to_orig = lambda b: _scale_box(b if back is None else deskew.box_back(b, back), scale, ox, oy, w, h)  # noqa: E731
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
     in_word = layout.in_words(boxes, probs.argmax(1) == NOT_A_DIGIT, opts.number_gap)
+    odd = layout.out_of_scale(boxes, probs)
     for i, p in enumerate(probs):
         cls = int(p.argmax())
         box = to_orig(boxes[i])
-        if in_word[i] and cls != NOT_A_DIGIT:
+        if odd[i]:
+            rejected.append(Rejected(box, odd[i], float(p[cls])))
+        elif in_word[i] and cls != NOT_A_DIGIT:
             rejected.append(Rejected(box, "word", float(p[cls])))
         elif cls == NOT_A_DIGIT:
             rejected.append(Rejected(box, "not-a-digit", float(p[cls])))
@@ -105,8 +116,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
 
     lines = []
     if digit_idx:
-        joined = layout.walled(boxes[digit_idx], walls) if walls.any() else None  # form boxes side by side
-        boxes = np.array([digits[i].box for i in digit_idx])
+        boxes = boxes[digit_idx]  # grouped on the straightened working copy, where lines are level
+        joined = layout.walled(boxes, walls) if walls.any() else None  # form boxes side by side
         for line in layout.group_lines(boxes):
             numbers = layout.split_numbers(boxes, line, opts.number_gap, joined)
             lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))

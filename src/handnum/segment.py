@@ -116,3 +116,22 @@ def enclosures(boxes: np.ndarray, solid: np.ndarray) -> np.ndarray:
         inside[k] = False
         out[idx[k]] = inside.any()
     return out
+
+
+def drop_at_edge(comps: Components, region: np.ndarray, band: int = 3) -> Components:
+    """Move the candidates whose ink reaches within `band` px of the edge of the readable
+    `region` (uint8, 1 = paper; the picture's border counts as an edge) to `dropped` as "edge":
+    a page edge, a shadow or a stroke cut off by the frame is never a readable digit."""
+    if not len(comps.boxes):
+        return comps
+    kernel = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
+    inner = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    hit = np.zeros(int(comps.labels.max()) + 1, bool)
+    hit[np.unique(comps.labels[(inner == 0) & (comps.labels > 0)])] = True
+    hit[0] = False
+    at_edge = np.array([hit[g].any() for g in comps.groups])
+    if not at_edge.any():
+        return comps
+    keep = ~at_edge
+    dropped = comps.dropped + [(b, "edge") for b in comps.boxes[at_edge]]
+    return Components(comps.labels, comps.boxes[keep], [g for g, k in zip(comps.groups, keep) if k], dropped)
