@@ -92,17 +92,19 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
     return out
 
 
-def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: float = 0.34) -> np.ndarray:
-    """Mark marks that belong to a word: a tight cluster (as a number would be) of at least two
-    marks of which at least `share` are letter-sized marks that are not digits ("Total", "km",
-    "Nr." beside a number; a speck or a broken-off flag does not make a word).
+def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: float = 0.34,
+             joined: np.ndarray | None = None) -> np.ndarray:
+    """Mark marks that belong to a word: a tight cluster (as a number would be; or neighbouring
+    boxes of one form field, `joined` as in `split_numbers`) of at least two marks of which at
+    least `share` are letter-sized marks that are not digits ("Total", "km", "Nr." beside a
+    number; a name in capitals in a form; a speck or a broken-off flag does not make a word).
     Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     if len(boxes) < 2 or not junk.any():
         return out
     heights = boxes[:, 3] - boxes[:, 1]
     for line in group_lines(boxes):
-        for cluster in split_numbers(boxes, line, gap):
+        for cluster in split_numbers(boxes, line, gap, joined):
             letters = junk[cluster] & (heights[cluster] >= 0.4 * np.median(heights[cluster]))
             if letters.sum() >= max(2, share * len(cluster)):  # a lone odd mark is no word
                 out[cluster] = True

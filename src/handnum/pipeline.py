@@ -96,7 +96,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
 
     to_orig = lambda b: _scale_box(b if back is None else deskew.box_back(b, back), scale, ox, oy, w, h)  # noqa: E731
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
-    in_word = layout.in_words(boxes, probs.argmax(1) == NOT_A_DIGIT, opts.number_gap)
+    cells = layout.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
+    in_word = layout.in_words(boxes, probs.argmax(1) == NOT_A_DIGIT, opts.number_gap, joined=cells)
     odd = layout.out_of_scale(boxes, probs)
     for i, p in enumerate(probs):
         cls = int(p.argmax())
@@ -116,8 +117,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
 
     lines = []
     if digit_idx:
+        joined = None if cells is None else cells[np.ix_(digit_idx, digit_idx)]
         boxes = boxes[digit_idx]  # grouped on the straightened working copy, where lines are level
-        joined = layout.walled(boxes, walls) if walls.any() else None  # form boxes side by side
         for line in layout.group_lines(boxes):
             numbers = layout.split_numbers(boxes, line, opts.number_gap, joined)
             lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
