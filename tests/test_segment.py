@@ -49,3 +49,28 @@ def test_a_circle_around_a_number_is_an_enclosure():
     cv2.ellipse(mask, (125, 95), (60, 50), 0, 0, 360, 1, 3)  # the circle around them
     c = find_candidates(mask)
     assert len(c.boxes) == 2 and [why for _, why in c.dropped] == ["enclosure"]
+
+
+def test_marks_at_the_edge_of_the_page_are_set_aside():
+    from handnum.segment import drop_at_edge
+
+    mask = np.zeros((200, 300), np.uint8)
+    cv2.rectangle(mask, (100, 50), (139, 119), 1, 4)   # a "0" well inside
+    cv2.line(mask, (0, 20), (6, 180), 1, 4)            # a page edge at the picture's border
+    cv2.line(mask, (250, 60), (262, 150), 1, 3)        # a stroke reaching the sheet's edge
+    region = np.ones_like(mask)
+    region[:, 260:] = 0                                # the sheet ends at x = 260
+    c = drop_at_edge(find_candidates(mask), region)
+    assert c.boxes.tolist() == [[98, 48, 142, 122]]
+    assert sorted(why for _, why in c.dropped) == ["edge", "edge"]
+
+
+def test_specks_do_not_chain_a_column_of_digits_into_one():
+    mask = np.zeros((300, 120), np.uint8)
+    cv2.line(mask, (60, 20), (60, 80), 1, 4)            # a "1"
+    cv2.rectangle(mask, (40, 110), (80, 170), 1, 4)     # a "0" below it, a clear gap apart
+    for y in (88, 96, 103):                             # specks of dirt in the gap
+        cv2.circle(mask, (60, y), 1, 1, -1)
+    c = find_candidates(mask)
+    one, zero = sorted(c.boxes.tolist(), key=lambda b: b[1])
+    assert len(c.boxes) == 2 and one[3] <= 84 and zero[1] >= 84

@@ -111,23 +111,26 @@ def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: floa
     return out
 
 
-def out_of_scale(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> list[str | None]:
-    """Why each mark is out of scale with the page's digits, or None.
-
-    The scale is the median height of the marks the model is sure are digits and that stand
-    upright (taller than 0.8 of their width: a flat bit of a line read as "1" does not count).
-    Against it: a mark under 0.3 of it is a "speck", a flat mark under 0.6 of it a "dash", and
-    a thin mark over 3 times it a "line" (a page edge or a margin rule, not a "1")."""
-    out: list[str | None] = [None] * len(boxes)
+def digit_scale(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> float | None:
+    """The page's digit height: the median height of the marks the model is sure are digits and
+    that stand upright (taller than 0.8 of their width: a flat bit of a line read as "1" does not
+    count). None with fewer than two such marks."""
     if not len(boxes):
+        return None
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    ref = (probs.argmax(1) < probs.shape[1] - 1) & (probs.max(1) >= sure) & (h >= 0.8 * w)
+    return float(np.median(h[ref])) if ref.sum() >= 2 else None
+
+
+def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None) -> list[str | None]:
+    """Why each mark read as a digit is out of scale with the page's digits (`digit_scale`), or
+    None: a mark under 0.3 of it is a "speck", a flat mark under 0.6 of it a "dash", and a thin
+    mark over 3 times it a "line" (a page edge or a margin rule, not a "1")."""
+    out: list[str | None] = [None] * len(boxes)
+    if scale is None:
         return out
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-    is_digit = probs.argmax(1) < probs.shape[1] - 1
-    ref = is_digit & (probs.max(1) >= sure) & (h >= 0.8 * w)
-    if ref.sum() < 2:
-        return out
-    scale = float(np.median(h[ref]))
-    for i in np.nonzero(is_digit)[0]:
+    for i in np.nonzero(probs.argmax(1) < probs.shape[1] - 1)[0]:
         if h[i] < 0.3 * scale:
             out[i] = "speck"
         elif w[i] > 1.5 * h[i] and h[i] < 0.6 * scale:

@@ -92,13 +92,14 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             page = read_image(np.ascontiguousarray(np.rot90(original, k=turn // 90)), source, page_no, opts,
                               model, started, turn)
             return _turned_back(page, original, turn)
-    boxes, probs = touching.split_touching(ink, comps, whole, model)
+    scale_px = layout.digit_scale(comps.boxes, whole)  # the page's digit height, if it has sure digits
+    boxes, probs = touching.split_touching(ink, comps, whole, model, min_height=0.6 * (scale_px or 0))
 
     to_orig = lambda b: _scale_box(b if back is None else deskew.box_back(b, back), scale, ox, oy, w, h)  # noqa: E731
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
     cells = layout.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
     in_word = layout.in_words(boxes, probs.argmax(1) == NOT_A_DIGIT, opts.number_gap, joined=cells)
-    odd = layout.out_of_scale(boxes, probs)
+    odd = layout.out_of_scale(boxes, probs, scale_px)
     for i, p in enumerate(probs):
         cls = int(p.argmax())
         box = to_orig(boxes[i])
@@ -122,7 +123,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         for line in layout.group_lines(boxes):
             numbers = layout.split_numbers(boxes, line, opts.number_gap, joined)
             lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
-    return Page(source, page_no, w, h, lines, rejected, (time.perf_counter() - started) * 1000, turn or 0, original)
+    return Page(source, page_no, w, h, lines, rejected, (time.perf_counter() - started) * 1000, turn or 0,
+                skew, original)
 
 
 def _turned_back(page: Page, original: np.ndarray, turn: int) -> Page:

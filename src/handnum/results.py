@@ -113,6 +113,7 @@ class Page:
     rejected: list[Rejected] = field(default_factory=list)
     elapsed_ms: float = 0.0
     rotation: int = 0
+    skew: float = 0.0   # degrees (counter-clockwise) the page was turned by to straighten it
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -130,7 +131,7 @@ class Page:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "source": self.source, "page": self.page, "width": self.width,
-                "height": self.height, "rotation": self.rotation, "lines": [ln.to_dict() for ln in self.lines],
+                "height": self.height, "rotation": self.rotation, "skew": round(self.skew, 1), "lines": [ln.to_dict() for ln in self.lines],
                 "rejected": [r.to_dict() for r in self.rejected], "elapsed_ms": round(self.elapsed_ms, 1)}
 
     @classmethod
@@ -139,7 +140,7 @@ class Page:
             raise ValueError(f"not a {SCHEMA} object (schema {d.get('schema')!r})")
         return cls(str(d["source"]), int(d["page"]), int(d["width"]), int(d["height"]),
                    [Line.from_dict(x) for x in d["lines"]], [Rejected.from_dict(x) for x in d["rejected"]],
-                   float(d.get("elapsed_ms", 0.0)), int(d.get("rotation", 0)))
+                   float(d.get("elapsed_ms", 0.0)), int(d.get("rotation", 0)), float(d.get("skew", 0.0)))
 
     def annotate(self, image: np.ndarray | None = None, show_rejected: bool = False) -> np.ndarray:
         """The page image with a green box, digit and confidence per digit and a box per number."""

@@ -39,6 +39,20 @@ def _find(parent: list[int], i: int) -> int:
     return i
 
 
+def _union(parent: list[int], span: dict, i: int, j: int) -> None:
+    """Join the groups of i and j unless the joined group would grow much taller than its tallest
+    member (specks must not chain two digits of a column into one candidate). `span[root]` holds
+    (top, bottom, tallest member height) of each group."""
+    a, b = _find(parent, i), _find(parent, j)
+    if a == b:
+        return
+    top, bottom, tallest = min(span[a][0], span[b][0]), max(span[a][1], span[b][1]), max(span[a][2], span[b][2])
+    if bottom - top > 1.6 * tallest:
+        return
+    parent[a] = b
+    span[b] = (top, bottom, tallest)
+
+
 def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75) -> list[list[int]]:
     """Group component indices whose boxes are pieces of one digit (a detached top, a broken stroke).
 
@@ -48,6 +62,7 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75) -
     """
     n = len(boxes)
     parent = list(range(n))
+    span = {i: (int(boxes[i, 1]), int(boxes[i, 3]), int(boxes[i, 3] - boxes[i, 1])) for i in range(n)}
     order = np.argsort(boxes[:, 0])
     x0, y0, x1, y1 = (boxes[:, k] for k in range(4))
     w, h = x1 - x0, y1 - y0
@@ -63,7 +78,7 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75) -
             union_h = max(y1[i], y1[j]) - min(y0[i], y0[j])
             if gap <= max_gap * h[tall] and h[short] <= piece * h[tall] and union_h <= 1.6 * h[tall] \
                     and w[short] <= 1.5 * w[tall]:  # an underline below several digits is not a piece
-                parent[_find(parent, i)] = _find(parent, j)
+                _union(parent, span, i, j)
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(_find(parent, i), []).append(i)
