@@ -39,10 +39,10 @@ def test_marks_out_of_scale_with_the_page_digits():
 
     boxes = np.array([[0, 0, 30, 50], [40, 0, 70, 50], [80, 0, 110, 52],   # digits, 50 px
                       [120, 20, 126, 28],                                    # a speck
-                      [140, 20, 180, 30],                                    # a flat dash
+                      [140, 20, 180, 45],                                    # two small digits, flat
                       [200, 0, 210, 200]])                                   # a thin line, 4× as tall
     probs = np.zeros((6, 11), np.float32)
     probs[:, 1] = 0.99
     assert digit_scale(boxes, probs) == 50
-    assert out_of_scale(boxes, probs, 50.0) == [None, None, None, "speck", "dash", "line"]
+    assert out_of_scale(boxes, probs, 50.0) == [None, None, None, "speck", None, "line"]
     assert out_of_scale(boxes, probs, None) == [None] * 6

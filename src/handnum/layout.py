@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
+
 
 def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
     """Vertical overlap of two boxes as a share of the shorter one's height."""
@@ -124,17 +126,16 @@ def digit_scale(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> floa
 
 def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None) -> list[str | None]:
     """Why each mark read as a digit is out of scale with the page's digits (`digit_scale`), or
-    None: a mark under 0.3 of it is a "speck", a flat mark under 0.6 of it a "dash", and a thin
-    mark over 3 times it a "line" (a page edge or a margin rule, not a "1")."""
+    None: a mark under SPECK of it is a "speck" (a dot, a bit of a line) and a thin mark over 3
+    times it a "line" (a page edge or a margin rule, not a "1"). Digits of one page may well
+    differ in size by 3 times (a heading, a footnote), so the bounds are wide."""
     out: list[str | None] = [None] * len(boxes)
     if scale is None:
         return out
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     for i in np.nonzero(probs.argmax(1) < probs.shape[1] - 1)[0]:
-        if h[i] < 0.3 * scale:
+        if h[i] < SPECK * scale:
             out[i] = "speck"
-        elif w[i] > 1.5 * h[i] and h[i] < 0.6 * scale:
-            out[i] = "dash"
         elif h[i] > 3 * scale and w[i] < 0.3 * h[i]:
             out[i] = "line"
     return out
