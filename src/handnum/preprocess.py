@@ -134,8 +134,20 @@ def _lines(mask: np.ndarray, axis: int, length: int, piece: int, gap: int, keep:
     runs of at least `keep` px, so the shorter strokes of a digit touching a line are kept."""
     kernel = np.ones((1, piece) if axis == 1 else (piece, 1), np.uint8)
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
-    if not runs.any():
+    x, y, w, h = cv2.boundingRect(runs)
+    if w == 0:
         return np.zeros_like(mask)
+    pad = gap + 2  # work only where runs are (most pages have few), joined pieces included
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(mask.shape[1], x + w + pad), min(mask.shape[0], y + h + pad)
+    out = np.zeros_like(mask)
+    out[y0:y1, x0:x1] = _long_runs(mask[y0:y1, x0:x1], runs[y0:y1, x0:x1], axis, length, piece, gap, keep)
+    return out
+
+
+def _long_runs(mask: np.ndarray, runs: np.ndarray, axis: int, length: int, piece: int, gap: int,
+               keep: int) -> np.ndarray:
+    """`_lines` on a crop: `runs` are the straight runs of `mask` at least `piece` px long."""
     joined = cv2.dilate(runs, np.ones((3, gap) if axis == 1 else (gap, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     extent = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]

@@ -21,10 +21,8 @@ from ..normalize import normalize
 FONT_DIRS = ("/usr/share/fonts/truetype/fifthhorseman", "/usr/share/fonts/opentype/bwht",
              "/usr/share/fonts/truetype/rufscript")
 
-# Letters that do not look like a handwritten digit (no O, I, l, Z, S, B, G, a, b, g, q, t, y, ...).
-# Capitals as written in the boxes of a form (A, D, J, L, Q, T, Y) were added for the second
-# fine-tuning stage: without them a form's names were read as numbers.
-LETTERS = "ACDEFHJKLMNPQRTUVWXYcdefhkmnpruvwx"
+# Letters that do not look like a handwritten digit (no O, I, l, Z, S, B, G, T, A, a, b, g, q, t, y, ...).
+LETTERS = "CEFHKMNPRUVWXcdefhkmnpruvwx"
 WORDS = ["Total", "km", "Nr.", "kg", "Tel", "No", "EUR", "cm", "Sum", "mm", "am", "pm", "Fax", "ca.",
          "Name", "Date", "ok", "x", "vs", "etc", "m2", "h", "min", "Mwst", "KM", "Nr"]
 # No "/", "|", "(" or "[": alone they look like a slanted or curved "1".
