@@ -5,7 +5,7 @@ directions to nearest neighbours agree on the row direction (when most of them d
 lines: projected onto the page's true vertical axis, long straight lines pile up in sharp
 peaks (the projection profile, sum of squared bin counts, is much sharper than at 0°); they
 win when present. Either estimate is refined on the profile in 0.2° steps. Small skews
-(under 1°) are left alone. Straightening turns the ink map; boxes found on the turned copy are
+(under 1° for lines, 3° for rows of digits) are left alone. Straightening turns the ink map; boxes found on the turned copy are
 mapped back with `box_back`.
 """
 from __future__ import annotations
@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 MAX_ANGLE = 45.0   # degrees searched either way
-MIN_ANGLE = 1.0    # smaller skews are read as they stand (the reader copes with a few degrees)
+MIN_ANGLE = 1.0      # smaller skews of ruled lines are left alone (rules must be level to be removed)
+MIN_ROW_ANGLE = 3.0  # rows of digits alone: line grouping follows a slope this small anyway
 WORK = 600         # the search runs on ink pixels of a copy this many pixels on its long side
 SAMPLE = 5_000     # at most this many ink pixels take part
 MIN_MARKS = 4      # fewer marks than this make no rows
@@ -41,10 +42,10 @@ def skew_angle(mask: np.ndarray) -> float:
     if f < 1:  # any ink in a small pixel counts, so thin rules survive the shrinking
         small = (cv2.resize(mask * 255, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) > 40)
         small = small.astype(np.uint8)
-    rows = line_angle(small)
-    if rows is None:
+    rows, least = line_angle(small), MIN_ANGLE
+    if rows is None:  # no long lines: rows of digits, which the reader follows up to a few degrees
         n, _, stats, centres = cv2.connectedComponentsWithStats(small, connectivity=8)
-        rows = neighbour_angle(stats[1:], centres[1:])
+        rows, least = neighbour_angle(stats[1:], centres[1:]), MIN_ROW_ANGLE
     if rows is None:
         return 0.0
     ys, xs = np.nonzero(small)
@@ -54,7 +55,7 @@ def skew_angle(mask: np.ndarray) -> float:
         xs, ys = xs[pick], ys[pick]
     fine = np.arange(rows - 1.6, rows + 1.61, 0.2)
     angle = round(float(fine[int(np.argmax(_sharpness(xs.astype(np.float64), ys.astype(np.float64), fine)))]), 1)
-    return 0.0 if abs(angle) < MIN_ANGLE else angle
+    return 0.0 if abs(angle) < least else angle
 
 
 def line_angle(small: np.ndarray, agree: float = 0.5) -> float | None:
