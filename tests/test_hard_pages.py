@@ -52,7 +52,6 @@ def test_underline_and_circle_are_not_digits(mnist_test):
     assert {r.reason for r in result.rejected} >= {"enclosure"}
 
 
-@pytest.mark.xfail(reason="issue 4 open: a thick digit on squared paper is still cut by rule removal", strict=False)
 def test_grid_crossing_digits_is_removed(mnist_test):
     page = paper(1100, 900)                       # squared paper: 5 mm squares, digits two squares tall
     write(page, mnist_test, "4096", 80, 100, 70)

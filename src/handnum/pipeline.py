@@ -80,7 +80,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     if mask.any():
         mask = segment.hysteresis(ink, t, 0.6 * t)
         rules, walls = preprocess.find_rules(mask)
-        mask = preprocess.remove_rules(mask, rules | walls)
+        mask = preprocess.remove_rules(mask, rules | walls, ink)
     else:
         walls = np.zeros_like(mask)
     comps = segment.drop_at_edge(segment.find_candidates(mask, min_height=opts.min_height), region)

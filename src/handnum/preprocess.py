@@ -162,12 +162,19 @@ def _long_runs(mask: np.ndarray, runs: np.ndarray, axis: int, length: int, piece
     return straight & long[labels].astype(np.uint8)
 
 
-def remove_rules(mask: np.ndarray, rules: np.ndarray) -> np.ndarray:
+def remove_rules(mask: np.ndarray, rules: np.ndarray, ink: np.ndarray | None = None,
+                 darker: float = 0.15) -> np.ndarray:
     """`mask` without the rule pixels, except where a stroke crosses a rule: there ink above and
-    below (or left and right) is bridged again, so digits keep their strokes."""
+    below (or left and right) is bridged again, so digits keep their strokes. With the ink map,
+    rule pixels clearly darker than the rules themselves (`darker` over the 90th percentile of
+    the rules' ink: a pen stroke over faint printed lines) are kept as well."""
     if not rules.any():
         return mask
     rest = mask & (1 - rules)
+    if ink is not None:
+        on_rule = rules > 0
+        level = float(np.percentile(ink[on_rule], 90))
+        rest |= (on_rule & (ink > level + darker)).astype(np.uint8) & mask
     depth = cv2.distanceTransform(rules, cv2.DIST_L2, 3)[rules > 0]
     t = int(2 * np.percentile(depth, 90)) + 3  # rule thickness with a margin
     bridge = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((t, 1), np.uint8))
