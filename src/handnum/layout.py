@@ -113,15 +113,36 @@ def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: floa
     return out
 
 
-def digit_scale(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> float | None:
-    """The page's digit height: the median height of the marks the model is sure are digits and
-    that stand upright (taller than 0.8 of their width: a flat bit of a line read as "1" does not
-    count). None with fewer than two such marks."""
+def _sure_digits(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> np.ndarray:
+    """Marks the model is sure are digits and that stand upright (taller than 0.8 of their
+    width: a flat bit of a line read as "1" does not count)."""
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    return (probs.argmax(1) < probs.shape[1] - 1) & (probs.max(1) >= sure) & (h >= 0.8 * w)
+
+
+def digit_scale(boxes: np.ndarray, probs: np.ndarray) -> float | None:
+    """The page's digit height: the median height of its sure digits; None with fewer than two."""
     if not len(boxes):
         return None
-    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-    ref = (probs.argmax(1) < probs.shape[1] - 1) & (probs.max(1) >= sure) & (h >= 0.8 * w)
-    return float(np.median(h[ref])) if ref.sum() >= 2 else None
+    ref = _sure_digits(boxes, probs)
+    return float(np.median(boxes[ref, 3] - boxes[ref, 1])) if ref.sum() >= 2 else None
+
+
+def line_scale(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Per mark, the median height of the sure digits beside it (overlapping it vertically by at
+    least half of its height: its line); NaN where there are none. A word or a dash beside a
+    number is small for its line; a line of small digits is not."""
+    out = np.full(len(boxes), np.nan)
+    ref = np.nonzero(_sure_digits(boxes, probs))[0] if len(boxes) else []
+    if not len(ref):
+        return out
+    ry0, ry1 = boxes[ref, 1], boxes[ref, 3]
+    for i, (_, y0, _, y1) in enumerate(boxes):
+        beside = np.minimum(ry1, y1) - np.maximum(ry0, y0) >= 0.5 * (y1 - y0)
+        beside &= ref != i
+        if beside.any():
+            out[i] = float(np.median(ry1[beside] - ry0[beside]))
+    return out
 
 
 def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None) -> list[str | None]:

@@ -36,14 +36,16 @@ class Proposal:
 
 
 def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Model,
-                   min_height: float = 0) -> tuple[np.ndarray, np.ndarray]:
+                   min_height: float | np.ndarray = 0) -> tuple[np.ndarray, np.ndarray]:
     """Classify the split proposals of wide candidates that are not clearly one digit (one batch)
     and replace each such candidate by its best split. `whole` (N, 11) holds the candidates'
-    own probabilities; candidates lower than `min_height` (bits of lines, dashes) are left alone.
+    own probabilities; candidates lower than `min_height` (one for all, or one per candidate:
+    bits of lines, dashes, words beside bigger digits) are left alone.
     Returns boxes (M, 4) and class probabilities (M, 11)."""
     props, crops, n_cuts = [], {}, {}
+    low = np.broadcast_to(np.asarray(min_height, np.float64), (len(comps.boxes),))
     for i, (box, group) in enumerate(zip(comps.boxes, comps.groups)):
-        if box[3] - box[1] >= min_height and needs_split(box, whole[i]):
+        if box[3] - box[1] >= low[i] and needs_split(box, whole[i]):
             crops[i] = _small_crop(ink, comps.labels, box, group)
             found, n_cuts[i] = proposals(i, crops[i][1])
             props += found
