@@ -46,3 +46,16 @@ def test_marks_out_of_scale_with_the_page_digits():
     assert digit_scale(boxes, probs) == 50
     assert out_of_scale(boxes, probs, 50.0) == [None, None, None, "speck", None, "line"]
     assert out_of_scale(boxes, probs, None) == [None] * 6
+
+
+def test_a_mark_small_for_its_line_is_not_a_digit():
+    from handnum.layout import line_scale, out_of_scale
+
+    boxes = np.array([[0, 0, 30, 60], [40, 0, 70, 60],      # two digits, 60 px
+                      [80, 35, 95, 58],                      # a letter of "km" beside them, 23 px
+                      [0, 200, 12, 225], [20, 200, 32, 225]])  # a line of small digits below
+    probs = np.zeros((5, 11), np.float32)
+    probs[:, 7] = 0.99
+    beside = line_scale(boxes, probs)
+    assert beside[2] == 60 and beside[3] == 25 and beside[4] == 25
+    assert out_of_scale(boxes, probs, 60.0, beside) == [None, None, "small", None, None]

@@ -145,11 +145,14 @@ def line_scale(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return out
 
 
-def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None) -> list[str | None]:
+def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
+                 beside: np.ndarray | None = None) -> list[str | None]:
     """Why each mark read as a digit is out of scale with the page's digits (`digit_scale`), or
     None: a mark under SPECK of it is a "speck" (a dot, a bit of a line) and a thin mark over 3
     times it a "line" (a page edge or a margin rule, not a "1"). Digits of one page may well
-    differ in size by 3 times (a heading, a footnote), so the bounds are wide."""
+    differ in size by 3 times (a heading, a footnote), so the bounds are wide; within one line
+    (`beside`, from `line_scale`) they do not: a mark under half the height of the sure digits
+    beside it is "small" (a letter of a word, a symbol)."""
     out: list[str | None] = [None] * len(boxes)
     if scale is None:
         return out
@@ -157,6 +160,8 @@ def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None) -> l
     for i in np.nonzero(probs.argmax(1) < probs.shape[1] - 1)[0]:
         if h[i] < SPECK * scale:
             out[i] = "speck"
+        elif beside is not None and h[i] < 0.5 * beside[i]:  # NaN (no digits beside) never is
+            out[i] = "small"
         elif h[i] > 3 * scale and w[i] < 0.3 * h[i]:
             out[i] = "line"
     return out

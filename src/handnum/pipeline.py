@@ -101,7 +101,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
     cells = layout.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
     in_word = layout.in_words(boxes, probs.argmax(1) == NOT_A_DIGIT, opts.number_gap, joined=cells)
-    odd = layout.out_of_scale(boxes, probs, scale_px)
+    odd = layout.out_of_scale(boxes, probs, scale_px, layout.line_scale(boxes, probs))
     for i, p in enumerate(probs):
         cls = int(p.argmax())
         box = to_orig(boxes[i])
