@@ -29,7 +29,6 @@ def texts(page) -> list[str]:
     return [ln.text for ln in page.lines]
 
 
-@pytest.mark.xfail(reason="issue 4 open: printed script letters are still read as digits", strict=False)
 def test_word_and_symbols_beside_a_number_are_not_digits(mnist_test):
     page = paper(220, 900)
     write(page, mnist_test, "314", 330, 60, 70)

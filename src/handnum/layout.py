@@ -18,15 +18,16 @@ def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
 def group_lines(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
     """Split boxes into text lines, each sorted left to right; lines sorted top to bottom.
 
-    Boxes are taken left to right; each joins the line whose *last* box overlaps it most
+    Boxes are taken left to right; each joins the line whose *last* boxes overlap it most
     vertically (at least `min_overlap`), so a slightly skewed line is followed along its slope.
+    The last three count, so a speck or a dot (the full stop of "Nr.") does not end a line.
     """
     order = np.argsort(boxes[:, 0], kind="stable")
     lines: list[list[int]] = []
     for i in order:
         best, best_ov = -1, min_overlap
         for k, line in enumerate(lines):
-            ov = _v_overlap(boxes[line[-1]], boxes[i])
+            ov = max(_v_overlap(boxes[j], boxes[i]) for j in line[-3:])
             if ov >= best_ov:
                 best, best_ov = k, ov
         if best < 0:
@@ -104,11 +105,12 @@ def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: floa
     out = np.zeros(len(boxes), bool)
     if len(boxes) < 2 or not junk.any():
         return out
-    heights = boxes[:, 3] - boxes[:, 1]
+    heights, widths = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
     for line in group_lines(boxes):
         for cluster in split_numbers(boxes, line, gap, joined):
-            letters = junk[cluster] & (heights[cluster] >= 0.4 * np.median(heights[cluster]))
-            if letters.sum() >= max(2, share * len(cluster)):  # a lone odd mark is no word
+            sized = heights[cluster] >= 0.4 * np.median(heights[cluster])  # dots and specks do not count
+            letters = junk[cluster] & sized & (widths[cluster] <= 1.5 * heights[cluster])  # not a blob of digits
+            if letters.sum() >= max(2, share * sized.sum()):  # a lone odd mark is no word
                 out[cluster] = True
     return out
 
