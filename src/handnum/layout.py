@@ -20,14 +20,15 @@ def group_lines(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
 
     Boxes are taken left to right; each joins the line whose *last* boxes overlap it most
     vertically (at least `min_overlap`), so a slightly skewed line is followed along its slope.
-    The last three count, so a speck or a dot (the full stop of "Nr.") does not end a line.
+    A speck or a dot (the full stop of "Nr.") does not end a line: the last mark at least half
+    as tall as the new one counts.
     """
     order = np.argsort(boxes[:, 0], kind="stable")
     lines: list[list[int]] = []
     for i in order:
         best, best_ov = -1, min_overlap
         for k, line in enumerate(lines):
-            ov = max(_v_overlap(boxes[j], boxes[i]) for j in line[-3:])
+            ov = _v_overlap(boxes[_last_sized(boxes, line, i)], boxes[i])
             if ov >= best_ov:
                 best, best_ov = k, ov
         if best < 0:
@@ -36,6 +37,15 @@ def group_lines(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
             lines[best].append(int(i))
     lines = _merge_side_by_side(boxes, lines, min_overlap)
     return sorted(lines, key=lambda ln: float(np.median((boxes[ln, 1] + boxes[ln, 3]) / 2)))
+
+
+def _last_sized(boxes: np.ndarray, line: list[int], i: int) -> int:
+    """The last mark of `line` at least half as tall as mark `i` (else its last mark)."""
+    h = boxes[i, 3] - boxes[i, 1]
+    for j in reversed(line[-4:]):
+        if boxes[j, 3] - boxes[j, 1] >= 0.5 * h:
+            return j
+    return line[-1]
 
 
 def _merge_side_by_side(boxes: np.ndarray, lines: list[list[int]], min_overlap: float) -> list[list[int]]:
@@ -58,7 +68,7 @@ def _merge_side_by_side(boxes: np.ndarray, lines: list[list[int]], min_overlap: 
     return lines
 
 
-def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.35,
+def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.3,
                   joined: np.ndarray | None = None) -> list[list[int]]:
     """Split one line (indices sorted left to right) into numbers where the horizontal gap between
     neighbours exceeds `gap` times the line's median digit height, unless `joined[a, b]` says the
@@ -95,7 +105,7 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
     return out
 
 
-def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.35, share: float = 0.34,
+def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.3, share: float = 0.34,
              joined: np.ndarray | None = None) -> np.ndarray:
     """Mark marks that belong to a word: a tight cluster (as a number would be; or neighbouring
     boxes of one form field, `joined` as in `split_numbers`) of at least two marks of which at

@@ -26,7 +26,7 @@ class Options:
     max_pixels: int = io.MAX_PIXELS
     max_side: int = 2400          # longest side of the working copy
     min_height: int = 8           # smallest mark (px of the working copy) considered at all
-    number_gap: float = 0.35      # a gap wider than this × digit height starts a new number
+    number_gap: float = 0.3       # a gap wider than this × digit height starts a new number
     find_paper: bool = True       # a sheet on a contrasting background: read only the sheet
     orient: bool = True           # a page photographed sideways or upside down is turned upright
     deskew: bool = True           # a page photographed at an angle (up to ±45°) is straightened
