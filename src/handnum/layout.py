@@ -144,16 +144,17 @@ def line_scale(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Per mark, the median height of the sure digits beside it (overlapping it vertically by at
     least half of its height: its line); NaN where there are none. A word or a dash beside a
     number is small for its line; a line of small digits is not."""
-    out = np.full(len(boxes), np.nan)
     ref = np.nonzero(_sure_digits(boxes, probs))[0] if len(boxes) else []
     if not len(ref):
-        return out
-    ry0, ry1 = boxes[ref, 1], boxes[ref, 3]
-    for i, (_, y0, _, y1) in enumerate(boxes):
-        beside = np.minimum(ry1, y1) - np.maximum(ry0, y0) >= 0.5 * (y1 - y0)
-        beside &= ref != i
-        if beside.any():
-            out[i] = float(np.median(ry1[beside] - ry0[beside]))
+        return np.full(len(boxes), np.nan)
+    y0, y1 = boxes[:, 1:2], boxes[:, 3:4]
+    ry0, ry1 = boxes[ref, 1][None, :], boxes[ref, 3][None, :]
+    beside = np.minimum(ry1, y1) - np.maximum(ry0, y0) >= 0.5 * (y1 - y0)   # (N, sure digits)
+    beside &= ref[None, :] != np.arange(len(boxes))[:, None]
+    heights = np.where(beside, (ry1 - ry0).astype(np.float64), np.nan)
+    out = np.full(len(boxes), np.nan)
+    some = beside.any(1)
+    out[some] = np.nanmedian(heights[some], axis=1)
     return out
 
 
