@@ -80,6 +80,13 @@ def test_two_touching_zeros_are_split(mnist_test):
     assert len(result.digits) == 2
 
 
+@pytest.mark.parametrize("k", range(3, 8))
+def test_overlapping_digits_of_a_number_are_split(mnist_test, k):
+    page = paper(250, 700)                       # "1000" with each digit reaching 10 % under the next
+    write(page, mnist_test, "1000", 100, 60, 90, gap=-0.1, k=k)
+    assert texts(handnum.read(page)) == ["1000"]
+
+
 def test_sheet_on_a_patterned_cloth(mnist_test):
     rng = np.random.default_rng(1)
     page = np.zeros((700, 900, 3), np.uint8)
