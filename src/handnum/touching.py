@@ -9,8 +9,8 @@ model calls "not a digit" is split.
 
 Neighbouring digits of a number often overlap (a loop reaching under the next digit): there a
 cut that winds through the least ink ("seam") wanders into loops and cuts digits apart, while a
-straight cut keeps each digit nearly whole (overlap midpoints cut straight are read right 98 %
-of the time). So marks that look like a row of digits (`digit_like`: as tall as the page's
+straight cut keeps each digit nearly whole (on the generated touching pages, digits cut straight
+at the middle of their overlap are read right 98 % of the time). So marks that look like a row of digits (`digit_like`: as tall as the page's
 digits, not among letters, not a number with a circle around it) are cut straight; other marks
 (a word, a scribble, a digit touching a frame) keep seams, which leave their pieces looking
 like what they are. A digit-like split with a sure digit but also a weak piece is then refined
@@ -35,7 +35,7 @@ PIECE_PENALTY = 0.1  # log-probability cost per extra piece: prefer fewer pieces
 JUNK_PENALTY = 2.0   # cost of a piece the model calls "not a digit" (a dash stuck to a digit)
 SURE = 0.9           # a piece read as a digit this surely needs no second look
 MOVE_STEP, MOVE_REACH = 0.1, 0.1  # refinement: a cut is moved by these steps up to this far (heights)
-SPLIT_STEP, SPLIT_MARGIN = 0.2, 0.25  # ... and a weak piece is cut every step, this far from its ends
+SPLIT_STEP, SPLIT_MARGIN = 0.3, 0.25  # ... and a weak piece is cut every step, this far from its ends
 
 Pieces = dict  # (cut, cut) -> (mask (h, w) bool, class probabilities (11,)) of the ink between them
 
@@ -54,6 +54,7 @@ class Candidate:
     x: list[float] = field(init=False)  # each cut's median x, the borders at -inf and inf
     span: list[tuple[float, float]] = field(init=False)  # each cut's least and greatest x
     colsum: np.ndarray = field(init=False)  # ink per column of the mask
+    ink: int = field(init=False)            # ... and in all
 
     def __post_init__(self):
         cuts, self.cuts, self.x, self.span = self.cuts, [], [], []
@@ -61,12 +62,14 @@ class Candidate:
             self.add_cut(cut)
         self.x[:2] = [-np.inf, np.inf]
         self.colsum = self.mask.sum(0)
+        self.ink = int(self.colsum.sum())
 
     def add_cut(self, cut: np.ndarray) -> int:
         """Add a cut; returns its index."""
+        lo, hi = float(cut.min()), float(cut.max())
         self.cuts.append(cut)
-        self.x.append(float(np.median(cut)))
-        self.span.append((float(cut.min()), float(cut.max())))
+        self.x.append(lo if lo == hi else float(np.median(cut)))
+        self.span.append((lo, hi))
         return len(self.cuts) - 1
 
     def order(self) -> list[int]:
@@ -85,7 +88,7 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     tried = [i for i, box in enumerate(comps.boxes) if box[3] - box[1] >= low[i] and needs_split(box, whole[i])]
     if not tried:
         return comps.boxes, whole
-    like = digit_like(comps.boxes, whole)
+    like = digit_like(comps.boxes, whole, tried)
     crops = [_small_crop(ink, comps.labels, comps.boxes[i], comps.groups[i]) for i in tried]
     cuts = cut_paths([c[1] for c in crops], [bool(like[i]) for i in tried])
     cands = {i: Candidate(*crop, c) for i, crop, c in zip(tried, crops, cuts)}
@@ -109,16 +112,17 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     return np.array(out_boxes, np.int64).reshape(-1, 4), np.array(out_probs, np.float32).reshape(-1, whole.shape[1])
 
 
-def digit_like(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Marks that look like part of a row of digits, (N,) bool: at least 0.7 of the page's digit
-    height (small print beside handwriting is letters), at most 1.3 times the sure digits of
-    their line (taller: a circle or frame drawn round a number) and not among letters."""
+def digit_like(boxes: np.ndarray, probs: np.ndarray, which: list[int]) -> np.ndarray:
+    """Which of the marks `which` look like part of a row of digits, (N,) bool: at least 0.7 of
+    the page's digit height (small print beside handwriting is letters), at most 1.3 times the
+    sure digits of their line (taller: a circle or frame drawn round a number) and not among
+    letters."""
     h = boxes[:, 3] - boxes[:, 1]
     out = h <= 1.3 * np.nan_to_num(line_scale(boxes, probs), nan=np.inf)
     page = _digit_height(boxes, probs)
     if page is not None:
         out &= h >= 0.7 * page
-    return out & ~among_letters(boxes, probs)
+    return out & ~among_letters(boxes, probs, which)
 
 
 def _digit_height(boxes: np.ndarray, probs: np.ndarray) -> float | None:
@@ -130,9 +134,11 @@ def _digit_height(boxes: np.ndarray, probs: np.ndarray) -> float | None:
     return float(np.median(h[sure])) if sure.sum() >= 2 else None
 
 
-def among_letters(boxes: np.ndarray, probs: np.ndarray, reach: float = 1.0, share: float = 0.5) -> np.ndarray:
-    """Marks most of whose neighbours are single marks that are not digits, (N,) bool: letters of
-    a word ("Fax", "name"), where a wide mark is more likely letters than touching digits.
+def among_letters(boxes: np.ndarray, probs: np.ndarray, which: list[int], reach: float = 1.0,
+                  share: float = 0.5) -> np.ndarray:
+    """Which of the marks `which` have mostly single marks that are not digits as neighbours,
+    (N,) bool: letters of a word ("Fax", "name"), where a wide mark is more likely letters than
+    touching digits.
     Neighbours: marks on the same line (overlapping by half the lower one's height) at most
     `reach` heights away, at least 0.4 of the mark's height, narrower than 1.2 heights."""
     x0, y0, x1, y1 = boxes.T
@@ -140,7 +146,7 @@ def among_letters(boxes: np.ndarray, probs: np.ndarray, reach: float = 1.0, shar
     single = (x1 - x0) < 1.2 * np.maximum(h, 1)
     junk = probs.argmax(1) == NOT_A_DIGIT
     out = np.zeros(len(boxes), bool)
-    for i in range(len(boxes)):
+    for i in which:
         overlap = np.minimum(y1, y1[i]) - np.maximum(y0, y0[i])
         gap = np.maximum(x0 - x1[i], x0[i] - x1)
         near = single & (overlap >= 0.5 * np.minimum(h, h[i])) & (gap <= reach * h[i]) & (h >= 0.4 * h[i])
@@ -195,18 +201,18 @@ def _refinements(cands: dict[int, Candidate], paths: dict[int, list]) -> dict[in
 def _classify(cands: dict[int, Candidate], wanted: dict[int, dict], model: Model, cache: dict) -> None:
     """Add the `wanted` pieces ({cand: {(i, j): mask}}) to their candidates, with their class
     probabilities; pieces not in `cache` (keyed by candidate and mask) are classified in one batch."""
+    keys = {i: {ij: (i, piece.tobytes()) for ij, piece in want.items()} for i, want in wanted.items()}
     todo = []
     for i, want in wanted.items():
-        for piece in want.values():
-            key = (i, piece.tobytes())
+        for ij, key in keys[i].items():
             if key not in cache:
                 cache[key] = None
-                todo.append((key, _piece_image(cands[i].crop, piece)))
+                todo.append((key, _piece_image(cands[i].crop, want[ij])))
     if todo:
         for (key, _), p in zip(todo, model(np.stack([img for _, img in todo]))):
             cache[key] = p
     for i, want in wanted.items():
-        cands[i].pieces.update({ij: (piece, cache[(i, piece.tobytes())]) for ij, piece in want.items()})
+        cands[i].pieces.update({ij: (piece, cache[keys[i][ij]]) for ij, piece in want.items()})
 
 
 def _piece_image(crop: np.ndarray, piece: np.ndarray) -> np.ndarray:
@@ -274,13 +280,14 @@ def cut_paths(masks: list[np.ndarray], straight: list[bool]) -> list[list[np.nda
         centres.append(seam_centres(small, min(14, 2 * guess + 2)))
     found = seams(smalls, [[] if st else cs for cs, st in zip(centres, straight)])
     out = []
-    for mask, small, cs, st, paths in zip(masks, smalls, centres, straight, found):
+    for mask, cs, st, paths in zip(masks, centres, straight, found):
         h, w = mask.shape
         if st:
             inner = [np.full(h, np.round((x + 0.5) * h / SEAM_HEIGHT)) for x in cs]
         else:
             rows = np.linspace(0, SEAM_HEIGHT - 1, h)  # back to the candidate's rows and columns
-            inner = [np.clip(np.round(np.interp(rows, np.arange(SEAM_HEIGHT), p) * h / SEAM_HEIGHT), 0, w) for p in paths]
+            inner = [np.clip(np.round(np.interp(rows, np.arange(SEAM_HEIGHT), p) * h / SEAM_HEIGHT), 0, w)
+                     for p in paths]
         out.append([np.zeros(h), np.full(h, w + 1.0)] + inner)
     return out
 
@@ -293,9 +300,11 @@ def seam_centres(small: np.ndarray, max_cuts: int) -> list[int]:
     margin = max(2, int(0.2 * SEAM_HEIGHT))
     spacing = max(2, int(0.25 * SEAM_HEIGHT))
     centres: list[int] = []
+    free = np.ones(sw, bool)  # not within `spacing` of a centre taken
     for x in np.argsort(profile[margin:sw - margin], kind="stable") + margin:
-        if all(abs(int(x) - c) >= spacing for c in centres):
+        if free[x]:
             centres.append(int(x))
+            free[max(0, x - spacing + 1):x + spacing] = False
         if len(centres) >= max_cuts:
             break
     return sorted(centres)
@@ -376,7 +385,7 @@ def _piece(c: Candidate, i: int, j: int) -> np.ndarray | None:
         part = c.mask[:, a:b] & (xs >= c.cuts[i][:, None]) & (xs < c.cuts[j][:, None])
         ink = part.sum(0)
     cols = np.flatnonzero(ink)
-    if not len(cols) or not 0.12 * h <= cols[-1] - cols[0] + 1 <= 1.2 * h or ink.sum() < 0.02 * c.colsum.sum():
+    if not len(cols) or not 0.12 * h <= cols[-1] - cols[0] + 1 <= 1.2 * h or ink.sum() < 0.02 * c.ink:
         return None
     piece = np.zeros_like(c.mask)
     piece[:, a:b] = part
