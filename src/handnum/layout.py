@@ -125,7 +125,7 @@ def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.3, share: float
     return out
 
 
-def _sure_digits(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> np.ndarray:
+def sure_digits(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> np.ndarray:
     """Marks the model is sure are digits and that stand upright (taller than 0.8 of their
     width: a flat bit of a line read as "1" does not count)."""
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
@@ -136,7 +136,7 @@ def digit_scale(boxes: np.ndarray, probs: np.ndarray) -> float | None:
     """The page's digit height: the median height of its sure digits; None with fewer than two."""
     if not len(boxes):
         return None
-    ref = _sure_digits(boxes, probs)
+    ref = sure_digits(boxes, probs)
     return float(np.median(boxes[ref, 3] - boxes[ref, 1])) if ref.sum() >= 2 else None
 
 
@@ -144,7 +144,7 @@ def line_scale(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Per mark, the median height of the sure digits beside it (overlapping it vertically by at
     least half of its height: its line); NaN where there are none. A word or a dash beside a
     number is small for its line; a line of small digits is not."""
-    ref = np.nonzero(_sure_digits(boxes, probs))[0] if len(boxes) else []
+    ref = np.nonzero(sure_digits(boxes, probs))[0] if len(boxes) else []
     if not len(ref):
         return np.full(len(boxes), np.nan)
     y0, y1 = boxes[:, 1:2], boxes[:, 3:4]

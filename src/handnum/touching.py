@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .layout import line_scale
+from .layout import line_scale, sure_digits
 from .model import NOT_A_DIGIT, Model
 from .normalize import normalize, own_ink
 from .segment import Components
@@ -128,9 +128,8 @@ def digit_like(boxes: np.ndarray, probs: np.ndarray, which: list[int]) -> np.nda
 def _digit_height(boxes: np.ndarray, probs: np.ndarray) -> float | None:
     """The median height of the page's sure upright digits other than "1": any upright stroke
     (a letter l, a bit of a rule) is read as a sure "1", so 1s say nothing about digit size."""
-    h, w = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
-    cls = probs.argmax(1)
-    sure = (cls < NOT_A_DIGIT) & (cls != 1) & (probs.max(1) >= SURE) & (h >= 0.8 * w)
+    h = boxes[:, 3] - boxes[:, 1]
+    sure = sure_digits(boxes, probs, SURE) & (probs.argmax(1) != 1)
     return float(np.median(h[sure])) if sure.sum() >= 2 else None
 
 
