@@ -42,10 +42,28 @@ def test_marks_out_of_scale_with_the_page_digits():
                       [140, 20, 180, 45],                                    # two small digits, flat
                       [200, 0, 210, 200]])                                   # a thin line, 4× as tall
     probs = np.zeros((6, 11), np.float32)
-    probs[:, 1] = 0.99
+    probs[:, 7] = 0.99
     assert digit_scale(boxes, probs) == 50
     assert out_of_scale(boxes, probs, 50.0) == [None, None, None, "speck", None, "line"]
     assert out_of_scale(boxes, probs, None) == [None] * 6
+
+
+def test_short_ones_do_not_set_the_scale_and_alone_are_specks():
+    from handnum.layout import digit_scale, out_of_scale
+
+    # three handwritten digits (60 px), five printed "l"s read as sure 1s (20 px), a bit of a box
+    # wall read as "1" (20 px) alone, and a small "1" in a line of small digits (20 px)
+    boxes = np.array([[0, 0, 30, 60], [40, 0, 70, 60], [80, 0, 110, 60]]
+                     + [[200 + 10 * k, 100, 203 + 10 * k, 120] for k in range(5)]
+                     + [[400, 300, 403, 320]]
+                     + [[0, 500, 10, 520], [15, 500, 27, 520], [30, 500, 42, 520]])
+    probs = np.zeros((len(boxes), 11), np.float32)
+    probs[:, 1] = 0.99
+    probs[[0, 1, 2, 10, 11], 1], probs[[0, 1, 2, 10, 11], 4] = 0, 0.99
+    assert digit_scale(boxes, probs) == 60  # not 20: any short upright stroke is a sure "1"
+    out = out_of_scale(boxes, probs, 60.0)
+    assert out[:3] == [None] * 3 and out[3:9] == ["speck"] * 6  # printed l's and the wall bit
+    assert out[9:] == [None] * 3                                  # the small line's "1" stays
 
 
 def test_a_mark_small_for_its_line_is_not_a_digit():

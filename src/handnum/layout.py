@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
+ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their size stand beside them
 
 
 def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -132,19 +133,22 @@ def sure_digits(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> np.n
     return (probs.argmax(1) < probs.shape[1] - 1) & (probs.max(1) >= sure) & (h >= 0.8 * w)
 
 
-def digit_scale(boxes: np.ndarray, probs: np.ndarray) -> float | None:
-    """The page's digit height: the median height of its sure digits; None with fewer than two."""
+def digit_scale(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> float | None:
+    """The page's digit height: the median height of its sure digits other than "1" (any upright
+    stroke, a letter l, a bit of a printed line, is a sure "1": 1s say nothing about digit
+    size); None with fewer than two."""
     if not len(boxes):
         return None
-    ref = sure_digits(boxes, probs)
+    ref = sure_digits(boxes, probs, sure) & (probs.argmax(1) != 1)
     return float(np.median(boxes[ref, 3] - boxes[ref, 1])) if ref.sum() >= 2 else None
 
 
-def line_scale(boxes: np.ndarray, probs: np.ndarray) -> np.ndarray:
+def line_scale(boxes: np.ndarray, probs: np.ndarray, ones: bool = True) -> np.ndarray:
     """Per mark, the median height of the sure digits beside it (overlapping it vertically by at
     least half of its height: its line); NaN where there are none. A word or a dash beside a
-    number is small for its line; a line of small digits is not."""
-    ref = np.nonzero(sure_digits(boxes, probs))[0] if len(boxes) else []
+    number is small for its line; a line of small digits is not. `ones=False`: sure "1"s do not
+    count (any short upright stroke is a sure "1")."""
+    ref = np.nonzero(sure_digits(boxes, probs) & (ones | (probs.argmax(1) != 1)))[0] if len(boxes) else []
     if not len(ref):
         return np.full(len(boxes), np.nan)
     y0, y1 = boxes[:, 1:2], boxes[:, 3:4]
@@ -165,13 +169,19 @@ def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
     times it a "line" (a page edge or a margin rule, not a "1"). Digits of one page may well
     differ in size by 3 times (a heading, a footnote), so the bounds are wide; within one line
     (`beside`, from `line_scale`) they do not: a mark under half the height of the sure digits
-    beside it is "small" (a letter of a word, a symbol)."""
+    beside it is "small" (a letter of a word, a symbol). A "1" under ONE_SPECK of the page's
+    digit height is a "speck" (a bit of a box wall, a scratch) unless digits other than 1s of
+    about its height stand beside it."""
     out: list[str | None] = [None] * len(boxes)
     if scale is None:
         return out
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    short_ones = (probs.argmax(1) == 1) & (h < ONE_SPECK * scale)
+    if short_ones.any():
+        others = line_scale(boxes, probs, ones=False)
+        short_ones &= ~(h >= 0.6 * others)  # NaN (no other digits beside) compares False
     for i in np.nonzero(probs.argmax(1) < probs.shape[1] - 1)[0]:
-        if h[i] < SPECK * scale:
+        if h[i] < SPECK * scale or short_ones[i]:
             out[i] = "speck"
         elif beside is not None and h[i] < 0.5 * beside[i]:  # NaN (no digits beside) never is
             out[i] = "small"

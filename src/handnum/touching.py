@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .layout import line_scale, sure_digits
+from .layout import digit_scale, line_scale
 from .model import NOT_A_DIGIT, Model
 from .normalize import normalize, own_ink
 from .segment import Components
@@ -119,18 +119,10 @@ def digit_like(boxes: np.ndarray, probs: np.ndarray, which: list[int]) -> np.nda
     letters."""
     h = boxes[:, 3] - boxes[:, 1]
     out = h <= 1.3 * np.nan_to_num(line_scale(boxes, probs), nan=np.inf)
-    page = _digit_height(boxes, probs)
+    page = digit_scale(boxes, probs, SURE)
     if page is not None:
         out &= h >= 0.7 * page
     return out & ~among_letters(boxes, probs, which)
-
-
-def _digit_height(boxes: np.ndarray, probs: np.ndarray) -> float | None:
-    """The median height of the page's sure upright digits other than "1": any upright stroke
-    (a letter l, a bit of a rule) is read as a sure "1", so 1s say nothing about digit size."""
-    h = boxes[:, 3] - boxes[:, 1]
-    sure = sure_digits(boxes, probs, SURE) & (probs.argmax(1) != 1)
-    return float(np.median(h[sure])) if sure.sum() >= 2 else None
 
 
 def among_letters(boxes: np.ndarray, probs: np.ndarray, which: list[int], reach: float = 1.0,
