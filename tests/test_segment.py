@@ -27,6 +27,13 @@ def test_detached_top_of_a_five_is_merged():
     assert len(c.boxes) == 1 and len(c.groups[0]) == 2
 
 
+def test_a_flag_reaching_past_the_body_is_merged_but_a_dash_below_a_digit_is_not():
+    body, flag = [100, 60, 140, 110], [125, 45, 165, 51]  # the flag overlaps a third of its width
+    assert merge_pieces(np.array([body, flag])) == [[0, 1]]
+    dash = [125, 118, 165, 124]  # as far out, but below the digit: a dash of the next line
+    assert sorted(map(sorted, merge_pieces(np.array([body, dash])))) == [[0], [1]]
+
+
 def test_two_whole_digits_stacked_do_not_merge():
     boxes = np.array([[10, 10, 40, 60], [12, 70, 42, 120]])
     assert sorted(map(sorted, merge_pieces(boxes))) == [[0], [1]]

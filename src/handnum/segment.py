@@ -53,10 +53,12 @@ def _union(parent: list[int], span: dict, i: int, j: int) -> None:
     span[b] = (top, bottom, tallest)
 
 
-def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75) -> list[list[int]]:
+def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
+                 flag_overlap: float = 0.3) -> list[list[int]]:
     """Group component indices whose boxes are pieces of one digit (a detached top, a broken stroke).
 
-    Two boxes merge when they overlap horizontally by at least half the narrower one, the
+    Two boxes merge when they overlap horizontally by at least half the narrower one (a flat
+    piece at the top, the detached flag of a 5 reaching past its body: `flag_overlap`), the
     vertical gap is at most `max_gap` of the taller one, the shorter is at most `piece` of
     the taller's height (two whole digits never merge), and the union is not much taller.
     """
@@ -71,9 +73,10 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75) -
             if x0[j] >= x1[i]:
                 break
             ov = min(x1[i], x1[j]) - max(x0[i], x0[j])
-            if ov < 0.5 * min(w[i], w[j]):
-                continue
             tall, short = (i, j) if h[i] >= h[j] else (j, i)
+            flag = h[short] <= 0.35 * h[tall] and y1[short] <= y0[tall] + 0.3 * h[tall]  # flat, at the top
+            if ov < (flag_overlap if flag else 0.5) * min(w[i], w[j]):
+                continue
             gap = max(y0[i], y0[j]) - min(y1[i], y1[j])
             union_h = max(y1[i], y1[j]) - min(y0[i], y0[j])
             if gap <= max_gap * h[tall] and h[short] <= piece * h[tall] and union_h <= 1.6 * h[tall] \
