@@ -133,13 +133,13 @@ def sure_digits(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> np.n
     return (probs.argmax(1) < probs.shape[1] - 1) & (probs.max(1) >= sure) & (h >= 0.8 * w)
 
 
-def digit_scale(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> float | None:
+def digit_scale(boxes: np.ndarray, probs: np.ndarray) -> float | None:
     """The page's digit height: the median height of its sure digits other than "1" (any upright
     stroke, a letter l, a bit of a printed line, is a sure "1": 1s say nothing about digit
     size); None with fewer than two."""
     if not len(boxes):
         return None
-    ref = sure_digits(boxes, probs, sure) & (probs.argmax(1) != 1)
+    ref = sure_digits(boxes, probs) & (probs.argmax(1) != 1)
     return float(np.median(boxes[ref, 3] - boxes[ref, 1])) if ref.sum() >= 2 else None
 
 

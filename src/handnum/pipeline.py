@@ -94,8 +94,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             return _turned_back(page, original, turn)
     scale_px = layout.digit_scale(comps.boxes, whole)  # the page's digit height, if it has sure digits
     beside = layout.line_scale(comps.boxes, whole)      # ... and of the digits beside each mark
-    low = np.fmax(layout.SPECK * (scale_px or 0), np.nan_to_num(0.6 * beside))  # lower: a word, a dash
-    boxes, probs = touching.split_touching(ink, comps, whole, model, min_height=low)
+    boxes, probs = touching.split_touching(ink, comps, whole, model, scale_px, beside)
 
     to_orig = lambda b: _scale_box(b if back is None else deskew.box_back(b, back), scale, ox, oy, w, h)  # noqa: E731
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]

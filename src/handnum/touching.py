@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .layout import digit_scale, line_scale
+from .layout import SPECK, digit_scale, line_scale
 from .model import NOT_A_DIGIT, Model
 from .normalize import normalize, own_ink
 from .segment import Components
@@ -78,17 +78,21 @@ class Candidate:
 
 
 def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Model,
-                   min_height: float | np.ndarray = 0) -> tuple[np.ndarray, np.ndarray]:
+                   scale: float | None = None, beside: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Classify the split proposals of wide candidates that are not clearly one digit (one batch,
     and one more for refinements) and replace each such candidate by its best split. `whole`
-    (N, 11) holds the candidates' own probabilities; candidates lower than `min_height` (one for
-    all, or one per candidate: bits of lines, dashes, words beside bigger digits) are left alone.
-    Returns boxes (M, 4) and class probabilities (M, 11)."""
-    low = np.broadcast_to(np.asarray(min_height, np.float64), (len(comps.boxes),))
+    (N, 11) holds the candidates' own probabilities; `scale` and `beside` the page's digit height
+    and that of the sure digits beside each candidate (`layout.digit_scale`, `layout.line_scale`
+    of these candidates; computed here when not given). Candidates lower than SPECK of the page's
+    digits or 0.6 of those beside them (bits of lines, dashes, words beside bigger digits) are
+    left alone. Returns boxes (M, 4) and class probabilities (M, 11)."""
+    if beside is None:
+        scale, beside = digit_scale(comps.boxes, whole), line_scale(comps.boxes, whole)
+    low = np.fmax(SPECK * (scale or 0), np.nan_to_num(0.6 * beside))
     tried = [i for i, box in enumerate(comps.boxes) if box[3] - box[1] >= low[i] and needs_split(box, whole[i])]
     if not tried:
         return comps.boxes, whole
-    like = digit_like(comps.boxes, whole, tried)
+    like = digit_like(comps.boxes, whole, tried, scale, beside)
     crops = [_small_crop(ink, comps.labels, comps.boxes[i], comps.groups[i]) for i in tried]
     cuts = cut_paths([c[1] for c in crops], [bool(like[i]) for i in tried])
     cands = {i: Candidate(*crop, c) for i, crop, c in zip(tried, crops, cuts)}
@@ -112,16 +116,16 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     return np.array(out_boxes, np.int64).reshape(-1, 4), np.array(out_probs, np.float32).reshape(-1, whole.shape[1])
 
 
-def digit_like(boxes: np.ndarray, probs: np.ndarray, which: list[int]) -> np.ndarray:
+def digit_like(boxes: np.ndarray, probs: np.ndarray, which: list[int], scale: float | None,
+               beside: np.ndarray) -> np.ndarray:
     """Which of the marks `which` look like part of a row of digits, (N,) bool: at least 0.7 of
-    the page's digit height (small print beside handwriting is letters), at most 1.3 times the
-    sure digits of their line (taller: a circle or frame drawn round a number) and not among
-    letters."""
+    the page's digit height `scale` (small print beside handwriting is letters), at most 1.3 times
+    the sure digits of their line, `beside` (taller: a circle or frame drawn round a number) and
+    not among letters."""
     h = boxes[:, 3] - boxes[:, 1]
-    out = h <= 1.3 * np.nan_to_num(line_scale(boxes, probs), nan=np.inf)
-    page = digit_scale(boxes, probs, SURE)
-    if page is not None:
-        out &= h >= 0.7 * page
+    out = h <= 1.3 * np.nan_to_num(beside, nan=np.inf)
+    if scale is not None:
+        out &= h >= 0.7 * scale
     return out & ~among_letters(boxes, probs, which)
 
 
