@@ -39,7 +39,6 @@ def test_word_and_symbols_beside_a_number_are_not_digits(mnist_test):
     assert any(r.box[2] < 320 for r in result.rejected), "the word should be listed as rejected"
 
 
-@pytest.mark.xfail(reason="issue 4 open: an underline touching digits still merges into them", strict=False)
 def test_underline_and_circle_are_not_digits(mnist_test):
     page = paper(300, 800)
     boxes = write(page, mnist_test, "72", 100, 80, 80)

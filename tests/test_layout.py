@@ -77,3 +77,36 @@ def test_a_mark_small_for_its_line_is_not_a_digit():
     beside = line_scale(boxes, probs)
     assert beside[2] == 60 and beside[3] == 25 and beside[4] == 25
     assert out_of_scale(boxes, probs, 60.0, beside) == [None, None, "small", None, None]
+
+
+def test_a_doubted_mark_inside_a_number_is_kept_but_not_one_beside_it():
+    from handnum.layout import in_numbers
+
+    # digits at 0, 30, [doubted at 60], 90 | gap | doubted alone at 300 | doubted then digit, far apart
+    boxes = np.array(row(100, [0, 30, 60, 90, 300]) + row(300, [0, 200]))
+    digit = np.array([1, 1, 0, 1, 0, 0, 1], bool)
+    doubted = np.array([0, 0, 1, 0, 1, 1, 0], bool)
+    kept = in_numbers(boxes, digit, doubted, gap=0.3)
+    assert kept.tolist() == [False, False, True, False, False, False, False]
+    # a chain of doubted marks beside one digit: only the one next to the digit
+    boxes = np.array(row(100, [0, 30, 60]))
+    kept = in_numbers(boxes, np.array([1, 0, 0], bool), np.array([0, 1, 1], bool), gap=0.3)
+    assert kept.tolist() == [False, True, False]
+
+
+def test_doubted_marks_need_a_digit_height_and_a_fair_digit_reading():
+    from handnum.layout import doubted_in_numbers
+
+    def probs(*rows):  # (digit, p(digit), p(not a digit))
+        out = np.zeros((len(rows), 11))
+        for k, (d, pd, pn) in enumerate(rows):
+            out[k, d], out[k, 10] = pd, pn
+        return out
+
+    boxes = np.array(row(100, [0, 30, 60, 90]) + [[120, 120, 140, 135]] + row(100, [150]))  # a short dash at 120
+    p = probs((4, 0.99, 0), (6, 0.3, 0.7), (3, 0.99, 0), (8, 0.005, 0.99), (1, 0.3, 0.7), (2, 0.99, 0))
+    beside = np.full(len(boxes), 40.0)
+    kept = doubted_in_numbers(boxes, p, np.zeros(len(boxes), bool), beside)
+    assert kept.tolist() == [False, True, False, False, False, False]  # not the 0.5 % "8", not the dash
+    excluded = np.array([0, 1, 0, 0, 0, 0], bool)  # e.g. in a word
+    assert not doubted_in_numbers(boxes, p, excluded, beside).any()

@@ -8,6 +8,7 @@ import numpy as np
 
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
 ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their size stand beside them
+DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
 
 
 def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -123,6 +124,40 @@ def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.3, share: float
             letters = junk[cluster] & sized & (widths[cluster] <= 1.5 * heights[cluster])  # not a blob of digits
             if letters.sum() >= max(2, share * sized.sum()):  # a lone odd mark is no word
                 out[cluster] = True
+    return out
+
+
+def doubted_in_numbers(boxes: np.ndarray, probs: np.ndarray, excluded: np.ndarray, beside: np.ndarray,
+                       gap: float = 0.3, joined: np.ndarray | None = None) -> np.ndarray:
+    """Marks the model calls "not a digit" that are read as digits all the same: inside a number
+    (next to a sure digit, `in_numbers`), at least DOUBTED_HEIGHT of the height of the digits
+    beside them (`line_scale`; a letter or a dash is smaller), with a digit probability of at
+    least DOUBTED_DIGIT, and not `excluded` (in a word, out of scale). Returns a bool array."""
+    junk = probs.argmax(1) == probs.shape[1] - 1
+    doubted = junk & ~excluded & (boxes[:, 3] - boxes[:, 1] >= DOUBTED_HEIGHT * beside) \
+        & (probs[:, :-1].max(1) >= DOUBTED_DIGIT)  # NaN (no digits beside) compares False
+    return in_numbers(boxes, sure_digits(boxes, probs) & ~excluded, doubted, gap, joined)
+
+
+def in_numbers(boxes: np.ndarray, digit: np.ndarray, maybe: np.ndarray, gap: float = 0.3,
+               joined: np.ndarray | None = None) -> np.ndarray:
+    """Marks of `maybe` that stand inside a number: next to a mark of `digit` in the same tight
+    cluster (as `split_numbers` groups the marks of both kinds). A digit the model doubts (an
+    open 6, a 3 with a bit of its neighbour) between the digits of a number is far more likely a
+    digit than a word or a symbol; left out, it would also split its number in two. Returns a
+    bool array over `boxes`."""
+    out = np.zeros(len(boxes), bool)
+    idx = np.nonzero(digit | maybe)[0]
+    if not maybe.any() or not digit.any():
+        return out
+    sub = boxes[idx]
+    sub_joined = None if joined is None else joined[np.ix_(idx, idx)]
+    for line in group_lines(sub):
+        for cluster in split_numbers(sub, line, gap, sub_joined):
+            marks = idx[cluster]
+            for k, i in enumerate(marks):
+                if maybe[i] and any(digit[marks[j]] for j in (k - 1, k + 1) if 0 <= j < len(marks)):
+                    out[i] = True
     return out
 
 

@@ -54,7 +54,7 @@ def _union(parent: list[int], span: dict, i: int, j: int) -> None:
 
 
 def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
-                 flag_overlap: float = 0.3) -> list[list[int]]:
+                 flag_overlap: float = 0.25) -> list[list[int]]:
     """Group component indices whose boxes are pieces of one digit (a detached top, a broken stroke).
 
     Two boxes merge when they overlap horizontally by at least half the narrower one (a flat
