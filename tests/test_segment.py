@@ -34,6 +34,13 @@ def test_a_flag_reaching_past_the_body_is_merged_but_a_dash_below_a_digit_is_not
     assert sorted(map(sorted, merge_pieces(np.array([body, dash])))) == [[0], [1]]
 
 
+def test_a_digit_broken_in_three_pieces_merges_where_digits_are_that_tall():
+    pieces = np.array([[143, 967, 163, 989], [133, 992, 164, 1021], [133, 1021, 155, 1040]])  # a faint 3
+    assert len(merge_pieces(pieces)) > 1  # no piece is tall: alone they cannot tell it from a column
+    assert merge_pieces(pieces, typical=70) == [[0, 1, 2]]
+    assert len(merge_pieces(pieces, typical=30)) > 1  # a column of small marks still does not chain
+
+
 def test_two_whole_digits_stacked_do_not_merge():
     boxes = np.array([[10, 10, 40, 60], [12, 70, 42, 120]])
     assert sorted(map(sorted, merge_pieces(boxes))) == [[0], [1]]

@@ -39,28 +39,30 @@ def _find(parent: list[int], i: int) -> int:
     return i
 
 
-def _union(parent: list[int], span: dict, i: int, j: int) -> None:
+def _union(parent: list[int], span: dict, i: int, j: int, typical: float = 0.0) -> None:
     """Join the groups of i and j unless the joined group would grow much taller than its tallest
-    member (specks must not chain two digits of a column into one candidate). `span[root]` holds
+    member (specks must not chain two digits of a column into one candidate) and than the page's
+    `typical` mark (a digit broken in three pieces has no tall member). `span[root]` holds
     (top, bottom, tallest member height) of each group."""
     a, b = _find(parent, i), _find(parent, j)
     if a == b:
         return
     top, bottom, tallest = min(span[a][0], span[b][0]), max(span[a][1], span[b][1]), max(span[a][2], span[b][2])
-    if bottom - top > 1.6 * tallest:
+    if bottom - top > max(1.6 * tallest, 1.2 * typical):
         return
     parent[a] = b
     span[b] = (top, bottom, tallest)
 
 
 def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
-                 flag_overlap: float = 0.25) -> list[list[int]]:
+                 flag_overlap: float = 0.25, typical: float = 0.0) -> list[list[int]]:
     """Group component indices whose boxes are pieces of one digit (a detached top, a broken stroke).
 
     Two boxes merge when they overlap horizontally by at least half the narrower one (a flat
     piece at the top, the detached flag of a 5 reaching past its body: `flag_overlap`), the
     vertical gap is at most `max_gap` of the taller one, the shorter is at most `piece` of
-    the taller's height (two whole digits never merge), and the union is not much taller.
+    the taller's height (two whole digits never merge), and the union is not much taller (than
+    the tallest piece, or than the page's `typical` mark height).
     """
     n = len(boxes)
     parent = list(range(n))
@@ -79,9 +81,9 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
                 continue
             gap = max(y0[i], y0[j]) - min(y1[i], y1[j])
             union_h = max(y1[i], y1[j]) - min(y0[i], y0[j])
-            if gap <= max_gap * h[tall] and h[short] <= piece * h[tall] and union_h <= 1.6 * h[tall] \
+            if gap <= max_gap * h[tall] and h[short] <= piece * h[tall] and union_h <= max(1.6 * h[tall], 1.2 * typical) \
                     and w[short] <= 1.5 * w[tall]:  # an underline below several digits is not a piece
-                _union(parent, span, i, j)
+                _union(parent, span, i, j, typical)
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(_find(parent, i), []).append(i)
@@ -105,7 +107,8 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
     # specks and flat strokes may still be pieces of a digit (a dot, the flag of a 5): merge first
     pool = np.nonzero((area >= 3) & ~ring)[0]
-    groups = merge_pieces(boxes[pool]) if len(pool) else []
+    typical = float(np.median(h[solid])) if solid.any() else 0.0
+    groups = merge_pieces(boxes[pool], typical=typical) if len(pool) else []
     out_boxes, out_groups, dropped = [], [], []
     for g in groups:
         members = pool[g]
