@@ -35,7 +35,7 @@ def test_a_flag_reaching_past_the_body_is_merged_but_a_dash_below_a_digit_is_not
 
 
 def test_a_digit_broken_in_three_pieces_merges_where_digits_are_that_tall():
-    pieces = np.array([[143, 967, 163, 989], [133, 992, 164, 1021], [133, 1021, 155, 1040]])  # a faint 3
+    pieces = np.array([[143, 970, 163, 989], [133, 992, 164, 1021], [133, 1021, 155, 1040]])  # a faint 3
     assert len(merge_pieces(pieces)) > 1  # no piece is tall: alone they cannot tell it from a column
     assert merge_pieces(pieces, typical=70) == [[0, 1, 2]]
     assert len(merge_pieces(pieces, typical=30)) > 1  # a column of small marks still does not chain
