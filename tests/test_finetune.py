@@ -151,7 +151,7 @@ def test_tiny_finetune_learns_what_it_is_taught(tmp_path, base_model):
     user = SampleSet([Sample(x, 7, f"triangle {k}") for k, x in enumerate(teach)])
     cfg = FinetuneConfig(out=str(tmp_path / "ft"), base=str(base_model), data=str(MNIST_DIR), epochs=3, patience=3,
                          lr=5e-4, user_per_epoch=64, replay=3, negative_pool=64, mnist_val=200, eval_limit=200,
-                         mnist_tolerance=0.02, threads=1)
+                         mnist_tolerance=0.02, marks_tolerance=0.2, threads=1)  # a tiny base: noisy figures
     result = finetune(cfg, user)
 
     tuned = Model(tmp_path / "ft" / "model.onnx")

@@ -61,6 +61,20 @@ def test_grid_crossing_digits_is_removed(mnist_test):
     assert texts(handnum.read(page)) == ["4096", "271"]
 
 
+def test_numbers_one_digit_per_square_stay_apart(mnist_test):
+    page = paper(400, 900)                        # squared paper, one digit per square, as in a school book
+    sq = 44
+    for i, ch in enumerate("385"):
+        paste_digit(page, digit(mnist_test, int(ch)), 2 * sq + i * sq + 6, 3 * sq + 5, 34)
+    for i, ch in enumerate("61"):                 # one empty square after the first number
+        paste_digit(page, digit(mnist_test, int(ch)), 6 * sq + i * sq + 6, 3 * sq + 5, 34)
+    for x in range(0, 900, sq):
+        cv2.line(page, (x, 0), (x, 399), (200, 160, 120), 2)
+    for y in range(0, 400, sq):
+        cv2.line(page, (0, y), (899, y), (200, 160, 120), 2)
+    assert texts(handnum.read(page)) == ["385 61"]
+
+
 def test_ruled_lines_under_digits(mnist_test):
     page = paper(400, 900)
     for y in range(60, 400, 70):

@@ -110,3 +110,18 @@ def test_doubted_marks_need_a_digit_height_and_a_fair_digit_reading():
     assert kept.tolist() == [False, True, False, False, False, False]  # not the 0.5 % "8", not the dash
     excluded = np.array([0, 1, 0, 0, 0, 0], bool)  # e.g. in a word
     assert not doubted_in_numbers(boxes, p, excluded, beside).any()
+
+
+def test_walled_joins_marks_in_neighbouring_boxes_only():
+    from handnum.layout import walled
+
+    walls = np.zeros((200, 600), np.uint8)
+    for x in range(0, 600, 60):       # box walls every 60 px, from y=40 to y=120
+        walls[40:120, x:x + 2] = 1
+    cell = lambda k: [60 * k + 15, 50, 60 * k + 45, 110]  # noqa: E731  a digit inside box k
+    boxes = np.array([cell(0), cell(1), cell(3), [262, 50, 292, 110], [325, 50, 375, 110]])  # the last straddles the wall at 360
+    j = walled(boxes, walls)
+    assert j[0, 1] and j[1, 0]        # neighbouring boxes: one field
+    assert not j[1, 2]                # an empty box between: another number
+    assert j[2, 3]
+    assert not j[3, 4]                # one wall between, but it also runs through the last mark: written freely

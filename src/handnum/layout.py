@@ -90,11 +90,15 @@ def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.3,
 
 
 def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
-    """(N, N) bool: the gap between boxes a and b (a left of b, overlapping vertically) holds a box
-    wall and nothing wider than one cell apart: they are digits in neighbouring boxes of a form."""
+    """(N, N) bool: marks a and b (a left of b, overlapping vertically) sit in neighbouring boxes of
+    a form field, or neighbouring squares of squared paper written one digit per square: exactly
+    one wall stands in the gap between them (two: an empty box between, another number) and
+    none runs through either mark (a digit written freely over squared paper often straddles a
+    line; a stroke of a letter that looks like a wall does not count)."""
     n = len(boxes)
     out = np.zeros((n, n), bool)
     order = np.argsort(boxes[:, 0])
+    inside = [_crossed(walls, b) for b in boxes]
     for ia, a in enumerate(order):
         for b in order[ia + 1:]:
             x0, x1 = boxes[a, 2], boxes[b, 0]
@@ -102,9 +106,24 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
             if x1 - x0 > 1.5 * h:
                 break
             y0, y1 = max(boxes[a, 1], boxes[b, 1]), min(boxes[a, 3], boxes[b, 3])
-            if x1 > x0 and y1 > y0 and walls[y0:y1, x0:x1].any():
+            if x1 > x0 and y1 > y0 and not inside[a] and not inside[b] and _walls_in(walls, y0, y1, x0, x1) == 1:
                 out[a, b] = out[b, a] = True
     return out
+
+
+def _crossed(walls: np.ndarray, box: np.ndarray) -> bool:
+    """A wall runs through the mark: wall pixels at the same columns just above and below it."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    above, below = walls[max(0, y0 - 3), x0 + 2:x1 - 2], walls[min(len(walls) - 1, y1 + 2), x0 + 2:x1 - 2]
+    return bool((above & below).any())
+
+
+def _walls_in(walls: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> int:
+    """How many separate walls (runs of columns holding wall pixels) the region holds."""
+    if x1 <= x0 or y1 <= y0:
+        return 0
+    cols = walls[y0:y1, x0:x1].any(0).astype(np.int8)
+    return int(np.count_nonzero(np.diff(cols, prepend=0) == 1))
 
 
 def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.3, share: float = 0.34,

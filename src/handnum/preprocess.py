@@ -90,11 +90,12 @@ def find_rules(mask: np.ndarray, min_length: int | None = None) -> tuple[np.ndar
     keeps its strokes. Returns (rules, walls), both uint8 masks.
     """
     h, w = mask.shape
-    out = np.zeros_like(mask)
+    found = []
     for axis in (1, 0):  # 1: horizontal, 0: vertical
         span = w if axis == 1 else h
         length = min_length or max(40, span // 5)
-        out |= _lines(mask, axis, length, piece=max(12, length // 8), gap=max(12, length // 8), keep=length // 3)
+        found.append(_lines(mask, axis, length, piece=max(12, length // 8), gap=max(12, length // 8), keep=length // 3))
+    out, page_verticals = found[0] | found[1], found[1]
     box_walls = np.zeros_like(mask)
     if min_length:
         return out, box_walls
@@ -107,7 +108,8 @@ def find_rules(mask: np.ndarray, min_length: int | None = None) -> tuple[np.ndar
             if n < (w if axis == 1 else h) // 5:
                 out |= _lines(apart, axis, max(40, n), piece=max(12, int(chars // 2)), gap=3, keep=int(1.5 * chars))
         if out.any():
-            box_walls = walls(mask, out, int(chars))
+            # walls of a form's boxes; the vertical lines of squared paper are walls of its squares
+            box_walls = walls(mask & (1 - page_verticals), out, int(chars)) | page_verticals
     return out, box_walls
 
 
