@@ -75,6 +75,16 @@ def test_numbers_one_digit_per_square_stay_apart(mnist_test):
     assert texts(handnum.read(page)) == ["385 61"]
 
 
+def test_digits_of_two_lines_meeting_on_a_rule_stay_apart(mnist_test):
+    page = paper(400, 900)
+    for y in range(70, 400, 66):
+        cv2.line(page, (0, y), (899, y), (190, 150, 120), 2)
+    write(page, mnist_test, "385", 100, 136 - 60, 60, k=5)   # sits on the rule at y = 136
+    write(page, mnist_test, "61", 104, 138, 60, k=5)          # the next line hangs from the same rule
+    write(page, mnist_test, "72", 500, 138, 60, k=5)
+    assert texts(handnum.read(page)) == ["385", "61 72"]
+
+
 def test_ruled_lines_under_digits(mnist_test):
     page = paper(400, 900)
     for y in range(60, 400, 70):

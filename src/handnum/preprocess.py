@@ -71,9 +71,11 @@ def binarize(ink: np.ndarray, floor: float = 0.18) -> tuple[np.ndarray, float]:
     return (ink > t).astype(np.uint8), t
 
 
-def typical_height(mask: np.ndarray) -> float:
-    """Median height of the marks that could be characters (not specks, not flat lines); 0 if none."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+def typical_height(mask: np.ndarray, stats: np.ndarray | None = None) -> float:
+    """Median height of the marks that could be characters (not specks, not flat lines); 0 if none.
+    `stats`: the mask's connected-component stats, if already at hand."""
+    if stats is None:
+        _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
     chars = h[(h >= 8) & (w <= 3 * h) & (area >= 20)]
     return float(np.median(chars)) if len(chars) else 0.0
@@ -181,4 +183,38 @@ def remove_rules(mask: np.ndarray, rules: np.ndarray, ink: np.ndarray | None = N
     t = int(2 * np.percentile(depth, 90)) + 3  # rule thickness with a margin
     bridge = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((t, 1), np.uint8))
     bridge |= cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((1, t), np.uint8))
-    return rest | (bridge & rules)
+    return _unstack(rest, rest | (bridge & rules), rules)
+
+
+def _unstack(rest: np.ndarray, bridged: np.ndarray, rules: np.ndarray) -> np.ndarray:
+    """`bridged` without the bridges across page rules (at least a fifth of the page wide) that
+    joined two stacked marks each at least 0.8 of the page's typical mark height: a digit sitting
+    on a ruled line and one of the next line hanging from it are two digits, not one stroke crossing
+    the rule (a rule through a digit leaves two smaller parts; a signature crossing the edge of
+    its box is no ruled paper)."""
+    nr, parts, pstats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    chars = typical_height(rest, pstats)
+    big = np.nonzero(pstats[1:, cv2.CC_STAT_HEIGHT] >= 0.8 * chars)[0] + 1
+    if not chars or len(big) < 2:
+        return bridged
+    _, labels, _, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
+    ys, xs = np.nonzero(rest)
+    owner = np.zeros(nr, np.int32)  # the bridged mark each part belongs to
+    owner[parts[ys, xs]] = labels[ys, xs]
+    top, bottom = pstats[:, cv2.CC_STAT_TOP], pstats[:, cv2.CC_STAT_TOP] + pstats[:, cv2.CC_STAT_HEIGHT]
+    stacked = []
+    for mark in np.unique(owner[big]):
+        mine = big[owner[big] == mark]
+        if mark and len(mine) >= 2:
+            overlap = np.minimum.outer(bottom[mine], bottom[mine]) - np.maximum.outer(top[mine], top[mine])
+            if (overlap < 0.2 * chars).any():  # one above the other, not side by side
+                stacked.append(mark)
+    if not stacked:
+        return bridged
+    _, lines, lstats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    long = np.nonzero(lstats[:, cv2.CC_STAT_WIDTH] >= max(40, rules.shape[1] // 5))[0]
+    ys, xs = np.nonzero(bridged & (1 - rest))  # the bridges
+    drop = np.isin(labels[ys, xs], stacked) & np.isin(lines[ys, xs], long[long > 0])
+    out = bridged.copy()
+    out[ys[drop], xs[drop]] = 0
+    return out
