@@ -188,16 +188,17 @@ def remove_rules(mask: np.ndarray, rules: np.ndarray, ink: np.ndarray | None = N
 
 def _unstack(rest: np.ndarray, bridged: np.ndarray, rules: np.ndarray) -> np.ndarray:
     """`bridged` without the bridges across page rules (at least a fifth of the page wide) that
-    joined two stacked marks each at least 0.8 of the page's typical mark height: a digit sitting
+    joined two stacked marks each at least 0.8 of the page's typical mark height (measured with the
+    bridges: a rule through every digit leaves halves): a digit sitting
     on a ruled line and one of the next line hanging from it are two digits, not one stroke crossing
     the rule (a rule through a digit leaves two smaller parts; a signature crossing the edge of
     its box is no ruled paper)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
+    chars = typical_height(bridged, stats)  # of whole marks: a rule through every digit leaves halves
     nr, parts, pstats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
-    chars = typical_height(rest, pstats)
     big = np.nonzero(pstats[1:, cv2.CC_STAT_HEIGHT] >= 0.8 * chars)[0] + 1
     if not chars or len(big) < 2:
         return bridged
-    _, labels, _, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
     ys, xs = np.nonzero(rest)
     owner = np.zeros(nr, np.int32)  # the bridged mark each part belongs to
     owner[parts[ys, xs]] = labels[ys, xs]
