@@ -188,11 +188,10 @@ def remove_rules(mask: np.ndarray, rules: np.ndarray, ink: np.ndarray | None = N
 
 def _unstack(rest: np.ndarray, bridged: np.ndarray, rules: np.ndarray) -> np.ndarray:
     """`bridged` without the bridges across page rules (at least a fifth of the page wide) that
-    joined two stacked marks each at least 0.8 of the page's typical mark height (measured with the
-    bridges: a rule through every digit leaves halves): a digit sitting
-    on a ruled line and one of the next line hanging from it are two digits, not one stroke crossing
-    the rule (a rule through a digit leaves two smaller parts; a signature crossing the edge of
-    its box is no ruled paper)."""
+    joined two stacked marks, each at least 0.8 of the page's typical mark height (measured with
+    the bridges: squared paper may cut every digit in half). A digit sitting on a ruled line and
+    one of the next line hanging from it are two digits, not one stroke crossing the rule; a
+    signature crossing the edge of its box is no ruled paper."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
     chars = typical_height(bridged, stats)  # of whole marks: a rule through every digit leaves halves
     nr, parts, pstats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
