@@ -94,6 +94,17 @@ def test_ruled_lines_under_digits(mnist_test):
     assert texts(handnum.read(page)) == ["385 61"]
 
 
+def test_a_one_touching_a_digit_is_split(mnist_test):
+    # "1" and the next digit touching: together narrower than two digits, and "not a digit"
+    for pair, k in (("16", 15), ("13", 7)):
+        page = paper(120, 400)
+        write(page, mnist_test, "35", 40, 40, 30)
+        one = paste_digit(page, digit(mnist_test, int(pair[0]), k), 140, 40, 30)
+        paste_digit(page, digit(mnist_test, int(pair[1]), k), one[2] - 1, 40, 30)
+        write(page, mnist_test, "27", 260, 40, 30)
+        assert texts(handnum.read(page)) == [f"35 {pair} 27"]
+
+
 @pytest.mark.xfail(reason="issue 4 open: recognition-driven splitting misses this pair", strict=False)
 def test_two_touching_zeros_are_split(mnist_test):
     page = paper(250, 500)

@@ -34,6 +34,7 @@ SEAM_HEIGHT = 40     # seams are found on a copy of the candidate scaled to this
 PIECE_PENALTY = 0.1  # log-probability cost per extra piece: prefer fewer pieces on a tie
 JUNK_PENALTY = 2.0   # cost of a piece the model calls "not a digit" (a dash stuck to a digit)
 SURE = 0.9           # a piece read as a digit this surely needs no second look
+JUNK_RATIO = 0.55    # a digit-like "not a digit" this wide for its height may be a 1 touching a digit
 MOVE_STEP, MOVE_REACH = 0.1, 0.1  # refinement: a cut is moved by these steps up to this far (heights)
 SPLIT_STEP, SPLIT_MARGIN = 0.3, 0.25  # ... and a weak piece is cut every step, this far from its ends
 
@@ -83,16 +84,13 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     and one more for refinements) and replace each such candidate by its best split. `whole`
     (N, 11) holds the candidates' own probabilities; `scale` and `beside` the page's digit height
     and that of the sure digits beside each candidate (`layout.digit_scale`, `layout.line_scale`
-    of these candidates; computed here when not given). Candidates lower than SPECK of the page's
-    digits or 0.6 of those beside them (bits of lines, dashes, words beside bigger digits) are
-    left alone. Returns boxes (M, 4) and class probabilities (M, 11)."""
+    of these candidates; computed here when not given); which are tried: `_to_try`. Returns boxes
+    (M, 4) and class probabilities (M, 11)."""
     if beside is None:
         scale, beside = digit_scale(comps.boxes, whole), line_scale(comps.boxes, whole)
-    low = np.fmax(SPECK * (scale or 0), np.nan_to_num(0.6 * beside))
-    tried = [i for i, box in enumerate(comps.boxes) if box[3] - box[1] >= low[i] and needs_split(box, whole[i])]
+    tried, narrow, like = _to_try(comps.boxes, whole, scale, beside)
     if not tried:
         return comps.boxes, whole
-    like = digit_like(comps.boxes, whole, tried, scale, beside)
     crops = [_small_crop(ink, comps.labels, comps.boxes[i], comps.groups[i]) for i in tried]
     cuts = cut_paths([c[1] for c in crops], [bool(like[i]) for i in tried])
     cands = {i: Candidate(*crop, c) for i, crop, c in zip(tried, crops, cuts)}
@@ -103,6 +101,9 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     if weak:
         _classify(cands, _refinements(cands, weak), model, cache)
         paths.update({i: _best(cands[i], whole[i]) for i in weak})
+    for i in narrow:  # a narrow mark is split only into sure digits
+        if not all(_sure(cands[i].pieces[ij][1]) for ij in paths[i]):
+            paths[i] = []
     out_boxes, out_probs = [], []
     for i, box in enumerate(comps.boxes):
         path = paths.get(i, [])
@@ -114,6 +115,22 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
             out_boxes.append(_piece_box(box, cands[i].scale, mask))
             out_probs.append(probs)
     return np.array(out_boxes, np.int64).reshape(-1, 4), np.array(out_probs, np.float32).reshape(-1, whole.shape[1])
+
+
+def _to_try(boxes: np.ndarray, whole: np.ndarray, scale: float | None,
+            beside: np.ndarray) -> tuple[list[int], set[int], np.ndarray]:
+    """The candidates to split (`needs_split`, and digit-like "not a digit" marks at least
+    JUNK_RATIO as wide as tall: a 1 touching a digit makes a narrow pair), those of them that
+    are narrow, and `digit_like` over all. Marks lower than SPECK of the page's digits or 0.6 of
+    those beside them (bits of lines, dashes, words beside bigger digits) are left alone."""
+    low = np.fmax(SPECK * (scale or 0), np.nan_to_num(0.6 * beside))
+    tall = [i for i, box in enumerate(boxes) if box[3] - box[1] >= low[i]]
+    wide = [i for i in tall if needs_split(boxes[i], whole[i])]
+    narrow = [i for i in tall if whole[i].argmax() == NOT_A_DIGIT and i not in wide
+              and needs_split(boxes[i], whole[i], JUNK_RATIO)]
+    like = digit_like(boxes, whole, wide + narrow, scale, beside)
+    narrow = [i for i in narrow if like[i]]
+    return sorted(wide + narrow), set(narrow), like
 
 
 def digit_like(boxes: np.ndarray, probs: np.ndarray, which: list[int], scale: float | None,
