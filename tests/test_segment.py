@@ -88,3 +88,15 @@ def test_specks_do_not_chain_a_column_of_digits_into_one():
     c = find_candidates(mask)
     one, zero = sorted(c.boxes.tolist(), key=lambda b: b[1])
     assert len(c.boxes) == 2 and one[3] <= 84 and zero[1] >= 84
+
+
+def test_a_loop_round_a_number_is_peeled_off_the_digits_touching_it():
+    mask = np.zeros((200, 300), np.uint8)
+    cv2.ellipse(mask, (150, 100), (120, 70), 0, 0, 360, 1, 4)        # the loop
+    cv2.line(mask, (100, 36), (96, 120), 1, 6)                        # a "1" touching it from inside
+    cv2.circle(mask, (170, 100), 25, 1, 5)                            # a "0" inside, apart from it
+    c = find_candidates(mask)
+    assert [why for _, why in c.dropped].count("enclosure") == 1
+    boxes = sorted(c.boxes.tolist())
+    assert len(boxes) == 2 and 40 <= boxes[0][1] <= 50 and boxes[0][3] >= 120  # the 1, without the loop
+    assert abs(boxes[1][0] - 142) <= 2 and abs(boxes[1][2] - 199) <= 2   # the 0, whole

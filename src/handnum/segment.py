@@ -91,12 +91,14 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
 
 
 def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
-                    line_aspect: float = 6.0) -> Components:
+                    line_aspect: float = 6.0, peel: bool = True) -> Components:
     """Candidates of a binary ink mask (H, W) uint8.
 
     Specks smaller than `min_height` in both directions (or under `min_area` pixels) are dropped;
     flat strokes wider than `line_aspect` times their height (rules, underlines, dashes) are
-    set aside as lines; the rest are merged into candidates with `merge_pieces`.
+    set aside as lines; thin loops around other marks (a circle round a number) as enclosures,
+    peeled off the digits that touch them from inside (`peel_rings`); the rest are merged into
+    candidates with `merge_pieces`.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, w, h, area = (stats[1:, k] for k in range(5))
@@ -105,6 +107,11 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     flat = (w > line_aspect * h) & (w >= 2 * min_height)
     solid = big_enough & ~flat
     ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
+    if peel and ring.any():  # look again without the loops, keeping the digits that touched them
+        comps = find_candidates(peel_rings(mask, labels, np.nonzero(ring)[0] + 1),
+                                min_height, min_area, line_aspect, peel=False)
+        comps.dropped += [(b, "enclosure") for b in boxes[ring]]
+        return comps
     # specks and flat strokes may still be pieces of a digit (a dot, the flag of a 5): merge first
     pool = np.nonzero((area >= 3) & ~ring)[0]
     typical = float(np.median(h[solid])) if solid.any() else 0.0
@@ -121,6 +128,20 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
             dropped.append(union)  # a line alone: a rule, an underline, a dash
     dropped = [(np.array(b), "line") for b in dropped] + [(boxes[i], "enclosure") for i in np.nonzero(ring)[0]]
     return Components(labels, np.array(out_boxes, np.int64).reshape(-1, 4), out_groups, dropped)
+
+
+def peel_rings(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray) -> np.ndarray:
+    """`mask` without the loops `rings` (label ids), except their ink that lies well inside the
+    area they enclose (more than a stroke width from its edge): digits written touching a circle
+    drawn round them keep nearly all their strokes. Small breaks in a loop are closed first."""
+    own = np.isin(labels, rings).astype(np.uint8)
+    pen = 2 * float(np.percentile(cv2.distanceTransform(own, cv2.DIST_L2, 3)[own > 0], 90))
+    area = np.pad(cv2.morphologyEx(own, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), 1)
+    cv2.floodFill(area, None, (0, 0), 2)  # the outside: neither a loop nor what it encloses
+    enclosed = (area != 2).astype(np.uint8)[1:-1, 1:-1]
+    r = int(np.ceil(pen)) + 2
+    inner = cv2.erode(enclosed, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+    return mask & (1 - (own & (1 - inner)))
 
 
 def enclosures(boxes: np.ndarray, solid: np.ndarray) -> np.ndarray:
