@@ -79,6 +79,18 @@ def test_marks_at_the_edge_of_the_page_are_set_aside():
     assert sorted(why for _, why in c.dropped) == ["edge", "edge"]
 
 
+def test_a_digit_merged_with_a_cut_off_stroke_above_it_is_kept():
+    from handnum.segment import drop_at_edge
+
+    mask = np.zeros((200, 300), np.uint8)
+    cv2.line(mask, (120, 0), (121, 14), 1, 3)            # the foot of a stroke of a line cut off by the frame
+    cv2.rectangle(mask, (105, 25), (140, 85), 1, 4)      # a "0" just below it
+    c = find_candidates(mask)
+    assert len(c.boxes) == 1 and len(c.groups[0]) == 2  # merged as a piece of the 0
+    c = drop_at_edge(c, np.ones_like(mask))
+    assert c.boxes.tolist() == [[103, 23, 143, 88]] and [why for _, why in c.dropped] == ["edge"]
+
+
 def test_specks_do_not_chain_a_column_of_digits_into_one():
     mask = np.zeros((300, 120), np.uint8)
     cv2.line(mask, (60, 20), (60, 80), 1, 4)            # a "1"

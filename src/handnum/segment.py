@@ -171,9 +171,19 @@ def drop_at_edge(comps: Components, region: np.ndarray, band: int = 3) -> Compon
     hit = np.zeros(int(comps.labels.max()) + 1, bool)
     hit[np.unique(comps.labels[(inner == 0) & (comps.labels > 0)])] = True
     hit[0] = False
-    at_edge = np.array([hit[g].any() for g in comps.groups])
-    if not at_edge.any():
+    boxes, groups, dropped = [], [], list(comps.dropped)
+    for box, group in zip(comps.boxes, comps.groups):
+        inner_part = [k for k in group if not hit[k]]
+        if len(inner_part) == len(group):
+            boxes.append(box)
+            groups.append(group)
+            continue
+        dropped.append((box, "edge"))
+        if inner_part:  # a piece merged with it off the edge (a stroke of a cut-off line above a digit)
+            x0, y0 = box[:2]
+            ys, xs = np.nonzero(np.isin(comps.labels[y0:box[3], x0:box[2]], inner_part))
+            boxes.append(np.array([x0 + xs.min(), y0 + ys.min(), x0 + xs.max() + 1, y0 + ys.max() + 1]))
+            groups.append(inner_part)
+    if len(dropped) == len(comps.dropped):
         return comps
-    keep = ~at_edge
-    dropped = comps.dropped + [(b, "edge") for b in comps.boxes[at_edge]]
-    return Components(comps.labels, comps.boxes[keep], [g for g, k in zip(comps.groups, keep) if k], dropped)
+    return Components(comps.labels, np.array(boxes, np.int64).reshape(-1, 4), groups, dropped)
