@@ -152,7 +152,6 @@ def test_turned_pages_are_read_upright(mnist_test, k):
     assert turned[y0:y1, x0:x1].min() < 100
 
 
-@pytest.mark.xfail(reason="issue 8 open: capital letters in form boxes are still read as digits", strict=False)
 def test_form_boxes_digits_beside_letters(mnist_test):
     page = paper(300, 1100)
     cell = 70

@@ -116,12 +116,17 @@ def test_walled_joins_marks_in_neighbouring_boxes_only():
     from handnum.layout import walled
 
     walls = np.zeros((200, 600), np.uint8)
-    for x in range(0, 600, 60):       # box walls every 60 px, from y=40 to y=120
+    for x in range(0, 600, 60):       # a form: box walls every 60 px, from y=40 to y=120
         walls[40:120, x:x + 2] = 1
     cell = lambda k: [60 * k + 15, 50, 60 * k + 45, 110]  # noqa: E731  a digit inside box k
-    boxes = np.array([cell(0), cell(1), cell(3), [262, 50, 292, 110], [325, 50, 375, 110]])  # the last straddles the wall at 360
+    boxes = np.array([cell(0), cell(1), cell(3), cell(4), [325, 50, 375, 110]])  # the last overruns its wall
     j = walled(boxes, walls)
     assert j[0, 1] and j[1, 0]        # neighbouring boxes: one field
     assert not j[1, 2]                # an empty box between: another number
-    assert j[2, 3]
-    assert not j[3, 4]                # one wall between, but it also runs through the last mark: written freely
+    assert j[2, 3] and j[3, 4]        # a digit overrunning the wall of its box is still in its field
+
+    squares = np.zeros((400, 600), np.uint8)
+    squares[:, 300:302] = 1           # squared paper: its lines run through the whole page
+    squares[:, 360:362] = 1
+    boxes = np.array([[262, 150, 292, 210], [325, 150, 375, 210]])
+    assert not walled(boxes, squares)[0, 1]  # one line between, but another runs through the mark: written freely

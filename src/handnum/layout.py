@@ -112,10 +112,14 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
 
 
 def _crossed(walls: np.ndarray, box: np.ndarray) -> bool:
-    """A wall runs through the mark: wall pixels at the same columns just above and below it."""
+    """A line of squared paper runs through the mark: wall pixels at the same columns half the
+    mark's height above and below it (the wall of a form's box, which a digit may overrun, ends
+    at the box's edges)."""
     x0, y0, x1, y1 = (int(v) for v in box)
-    above, below = walls[max(0, y0 - 3), x0 + 2:x1 - 2], walls[min(len(walls) - 1, y1 + 2), x0 + 2:x1 - 2]
-    return bool((above & below).any())
+    reach = (y1 - y0) // 2
+    if y0 - reach < 0 or y1 + reach >= len(walls):
+        return False
+    return bool((walls[y0 - reach, x0 + 2:x1 - 2] & walls[y1 + reach, x0 + 2:x1 - 2]).any())
 
 
 def _walls_in(walls: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> int:

@@ -117,19 +117,26 @@ def find_rules(mask: np.ndarray, min_length: int | None = None) -> tuple[np.ndar
 
 def walls(mask: np.ndarray, rules: np.ndarray, chars: int) -> np.ndarray:
     """Short vertical strokes that run from one horizontal rule to another: the walls between the
-    boxes of a form (one digit per box). A "1" written in a box rarely touches both edges."""
+    boxes of a form (one digit per box). A "1" written in a box rarely touches both edges; a digit
+    that touches a wall leaves it thin in at least a quarter of its rows, and only the wall's own
+    columns are returned."""
     piece = max(8, chars // 2)
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((piece, 1), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     near = cv2.dilate(rules, np.ones((7, 3), np.uint8))  # rule pixels within 3 px
     line_width = 2 * float(np.median(cv2.distanceTransform(rules, cv2.DIST_L2, 3)[rules > 0])) + 2
-    keep = np.zeros(n, np.uint8)
+    out = np.zeros_like(mask)
     for k in range(1, n):
         x, y, w, h = stats[k, :4]
-        thin = stats[k, cv2.CC_STAT_AREA] / h <= line_width  # as thin as the printed lines, not a pen stroke
-        if thin and near[y, x:x + w].any() and near[y + h - 1, x:x + w].any():
-            keep[k] = 1
-    return keep[labels]
+        if not (near[y, x:x + w].any() and near[y + h - 1, x:x + w].any()):
+            continue
+        own = labels[y:y + h, x:x + w] == k
+        thin = own.sum(1) <= line_width  # rows as thin as the printed lines, not a pen stroke
+        if thin.mean() >= 0.25:  # a digit touching the wall widens it only where it touches
+            cols = np.nonzero(own[thin].any(0))[0]
+            a, b = cols.min(), cols.max() + 1
+            out[y:y + h, x + a:x + b] |= own[:, a:b].astype(np.uint8)
+    return out
 
 
 def _lines(mask: np.ndarray, axis: int, length: int, piece: int, gap: int, keep: int) -> np.ndarray:
