@@ -26,28 +26,29 @@ def group_lines(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
     as tall as the new one counts.
     """
     order = np.argsort(boxes[:, 0], kind="stable")
+    y0, y1 = boxes[:, 1], boxes[:, 3]
+    h = y1 - y0
     lines: list[list[int]] = []
+    tails = np.full((len(boxes), 4), -1)  # per line its last four marks, the newest last
     for i in order:
-        best, best_ov = -1, min_overlap
-        for k, line in enumerate(lines):
-            ov = _v_overlap(boxes[_last_sized(boxes, line, i)], boxes[i])
-            if ov >= best_ov:
-                best, best_ov = k, ov
+        best = -1
+        if lines:
+            tail = tails[:len(lines)]
+            ok = (tail >= 0) & (h[tail] >= 0.5 * h[i])  # the last mark at least half as tall as i...
+            pick = np.where(ok.any(1), 3 - np.argmax(ok[:, ::-1], 1), 3)  # ... else the last mark
+            j = tail[np.arange(len(tail)), pick]
+            ov = (np.minimum(y1[j], y1[i]) - np.maximum(y0[j], y0[i])) / np.maximum(1, np.minimum(h[j], h[i]))
+            if ov.max() >= min_overlap:
+                best = int(np.flatnonzero(ov == ov.max())[-1])  # on a tie, the later line
         if best < 0:
             lines.append([int(i)])
+            best = len(lines) - 1
         else:
             lines[best].append(int(i))
+        tails[best] = np.roll(tails[best], -1)
+        tails[best, 3] = i
     lines = _merge_side_by_side(boxes, lines, min_overlap)
     return sorted(lines, key=lambda ln: float(np.median((boxes[ln, 1] + boxes[ln, 3]) / 2)))
-
-
-def _last_sized(boxes: np.ndarray, line: list[int], i: int) -> int:
-    """The last mark of `line` at least half as tall as mark `i` (else its last mark)."""
-    h = boxes[i, 3] - boxes[i, 1]
-    for j in reversed(line[-4:]):
-        if boxes[j, 3] - boxes[j, 1] >= 0.5 * h:
-            return j
-    return line[-1]
 
 
 def _merge_side_by_side(boxes: np.ndarray, lines: list[list[int]], min_overlap: float) -> list[list[int]]:
@@ -98,15 +99,16 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
     n = len(boxes)
     out = np.zeros((n, n), bool)
     order = np.argsort(boxes[:, 0])
-    inside = [_crossed(walls, b) for b in boxes]
+    inside = np.array([_crossed(walls, b) for b in boxes], bool)
+    h = boxes[:, 3] - boxes[:, 1]
     for ia, a in enumerate(order):
-        for b in order[ia + 1:]:
-            x0, x1 = boxes[a, 2], boxes[b, 0]
-            h = max(boxes[a, 3] - boxes[a, 1], boxes[b, 3] - boxes[b, 1])
-            if x1 - x0 > 1.5 * h:
-                break
-            y0, y1 = max(boxes[a, 1], boxes[b, 1]), min(boxes[a, 3], boxes[b, 3])
-            if x1 > x0 and y1 > y0 and not inside[a] and not inside[b] and _walls_in(walls, y0, y1, x0, x1) == 1:
+        bs = order[ia + 1:]
+        far = boxes[bs, 0] - boxes[a, 2] > 1.5 * np.maximum(h[a], h[bs])
+        bs = bs[:int(np.argmax(far)) if far.any() else len(bs)]  # up to the first one too far right
+        y0, y1 = np.maximum(boxes[a, 1], boxes[bs, 1]), np.minimum(boxes[a, 3], boxes[bs, 3])
+        near = (boxes[bs, 0] > boxes[a, 2]) & (y1 > y0) & ~inside[bs] & ~inside[a]
+        for b, top, bottom in zip(bs[near], y0[near], y1[near]):
+            if _walls_in(walls, top, bottom, boxes[a, 2], boxes[b, 0]) == 1:
                 out[a, b] = out[b, a] = True
     return out
 

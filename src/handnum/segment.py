@@ -70,20 +70,23 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
     order = np.argsort(boxes[:, 0])
     x0, y0, x1, y1 = (boxes[:, k] for k in range(4))
     w, h = x1 - x0, y1 - y0
+    ends = np.searchsorted(x0[order], x1, side="left")  # the boxes left of i's right end, in x order
     for a_pos, i in enumerate(order):
-        for j in order[a_pos + 1:]:
-            if x0[j] >= x1[i]:
-                break
-            ov = min(x1[i], x1[j]) - max(x0[i], x0[j])
-            tall, short = (i, j) if h[i] >= h[j] else (j, i)
-            flag = h[short] <= 0.35 * h[tall] and y1[short] <= y0[tall] + 0.3 * h[tall]  # flat, at the top
-            if ov < (flag_overlap if flag else 0.5) * min(w[i], w[j]):
-                continue
-            gap = max(y0[i], y0[j]) - min(y1[i], y1[j])
-            union_h = max(y1[i], y1[j]) - min(y0[i], y0[j])
-            if gap <= max_gap * h[tall] and h[short] <= piece * h[tall] and union_h <= max(1.6 * h[tall], 1.2 * typical) \
-                    and w[short] <= 1.5 * w[tall]:  # an underline below several digits is not a piece
-                _union(parent, span, i, j, typical)
+        js = order[a_pos + 1:ends[i]]
+        if not len(js):
+            continue
+        i_tall = h[i] >= h[js]
+        ht, hs = np.where(i_tall, h[i], h[js]), np.where(i_tall, h[js], h[i])
+        wt, ws = np.where(i_tall, w[i], w[js]), np.where(i_tall, w[js], w[i])
+        flag = (hs <= 0.35 * ht) & (np.where(i_tall, y1[js], y1[i]) <= np.where(i_tall, y0[i], y0[js]) + 0.3 * ht)
+        ov = np.minimum(x1[i], x1[js]) - np.maximum(x0[i], x0[js])  # flag: flat, at the top
+        gap = np.maximum(y0[i], y0[js]) - np.minimum(y1[i], y1[js])
+        union_h = np.maximum(y1[i], y1[js]) - np.minimum(y0[i], y0[js])
+        ok = (ov >= np.where(flag, flag_overlap, 0.5) * np.minimum(w[i], w[js])) & (gap <= max_gap * ht) \
+            & (hs <= piece * ht) & (union_h <= np.maximum(1.6 * ht, 1.2 * typical)) \
+            & (ws <= 1.5 * wt)  # an underline below several digits is not a piece
+        for j in js[ok]:
+            _union(parent, span, i, int(j), typical)
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(_find(parent, i), []).append(i)
