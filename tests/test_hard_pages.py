@@ -166,6 +166,16 @@ def test_form_boxes_digits_beside_letters(mnist_test):
     assert texts(result) == ["840176"]
 
 
+def test_printed_labels_do_not_turn_the_page(mnist_test):
+    page = paper(480, 900)        # upside down, printed letters pass for digits ("u" n, "d" p, "o" 0)
+    for y, label in ((50, "Phone number"), (240, "Issued date"), (440, "Citizenship")):
+        cv2.putText(page, label, (40, y), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (40, 40, 40), 2, cv2.LINE_AA)
+    write(page, mnist_test, "4096", 80, 80, 80)
+    write(page, mnist_test, "7215", 80, 280, 80)
+    result = handnum.read(page)
+    assert result.rotation == 0 and texts(result) == ["4096", "7215"]
+
+
 def test_faint_mirrored_print_from_the_back(mnist_test):
     page = paper(400, 900)
     back = np.full_like(page, 255)

@@ -6,7 +6,8 @@ one more batch. Digits written the right way up are the ones the model is most s
 upright digits are taller than wide, so the page turn that makes the most marks sure digits
 wins, and only by a clear margin over reading it as it is (in count and in mean confidence):
 letters turned upside down can pass for digits, so a page of printed labels and a few
-handwritten digits must not be turned on a slight lead. Thin marks and specks do not vote.
+handwritten digits must not be turned on a slight lead. Thin marks, specks and marks under half
+the height of the page's tallest (printed labels beside handwritten digits) do not vote.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def page_turn(images: np.ndarray, upright: np.ndarray, boxes: np.ndarray, model:
     size = boxes[:, 2:] - boxes[:, :2]
     big, small = size.max(1), size.min(1)
     if len(images):  # thin strokes ("1", bits of lines) and specks say nothing about the turn
-        telling = (small >= 0.3 * big) & (big >= 0.5 * np.percentile(big, 75))
+        telling = (small >= 0.3 * big) & (big >= 0.5 * np.percentile(big, 75)) \
+            & (size[:, 1] >= 0.5 * np.percentile(size[:, 1], 90))  # nor small print beside handwriting
         images, upright, boxes = images[telling], upright[telling], boxes[telling]
     if len(images) < 3:
         return 0
