@@ -122,7 +122,9 @@ def _to_try(boxes: np.ndarray, whole: np.ndarray, scale: float | None,
     """The candidates to split (`needs_split`, and digit-like "not a digit" marks at least
     JUNK_RATIO as wide as tall: a 1 touching a digit makes a narrow pair), those of them that
     are narrow, and `digit_like` over all. Marks lower than SPECK of the page's digits or 0.6 of
-    those beside them (bits of lines, dashes, words beside bigger digits) are left alone."""
+    those beside them (bits of lines, dashes, words beside bigger digits) are left alone, and so
+    are marks among letters under 0.6 of the page's digit height: words in small print (a form's
+    labels), whose pieces only pass for digits."""
     low = np.fmax(SPECK * (scale or 0), np.nan_to_num(0.6 * beside))
     tall = [i for i, box in enumerate(boxes) if box[3] - box[1] >= low[i]]
     wide = [i for i in tall if needs_split(boxes[i], whole[i])]
@@ -130,6 +132,8 @@ def _to_try(boxes: np.ndarray, whole: np.ndarray, scale: float | None,
               and needs_split(boxes[i], whole[i], JUNK_RATIO)]
     like = digit_like(boxes, whole, wide + narrow, scale, beside)
     narrow = [i for i in narrow if like[i]]
+    small_print = among_letters(boxes, whole, wide) & (boxes[:, 3] - boxes[:, 1] < 0.6 * (scale or 0))
+    wide = [i for i in wide if not small_print[i]]
     return sorted(wide + narrow), set(narrow), like
 
 
