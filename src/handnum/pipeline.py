@@ -100,9 +100,10 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
     cells = layout.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
     in_word = layout.in_words(boxes, probs.argmax(1) == NOT_A_DIGIT, opts.number_gap, joined=cells)
-    odd = layout.out_of_scale(boxes, probs, scale_px, beside := layout.line_scale(boxes, probs))
-    kept = layout.doubted_in_numbers(boxes, probs, in_word | np.array([bool(o) for o in odd], bool), beside,
-                                     opts.number_gap, cells)
+    line_px = layout.line_scale(boxes, probs)  # the height of the sure digits beside each mark
+    odd = layout.out_of_scale(boxes, probs, scale_px, line_px)
+    kept = layout.doubted_in_numbers(boxes, probs, in_word | np.array([bool(o) for o in odd], bool), line_px,
+                                     opts.number_gap, cells)  # "not a digit" inside a number: a digit
     for i, p in enumerate(probs):
         if kept[i]:  # read as a digit: the probabilities given that it is one
             p = np.append(p[:NOT_A_DIGIT] / p[:NOT_A_DIGIT].sum(), 0.0)
