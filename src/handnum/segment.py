@@ -78,8 +78,9 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
         i_tall = h[i] >= h[js]
         ht, hs = np.where(i_tall, h[i], h[js]), np.where(i_tall, h[js], h[i])
         wt, ws = np.where(i_tall, w[i], w[js]), np.where(i_tall, w[js], w[i])
-        flag = (hs <= 0.35 * ht) & (np.where(i_tall, y1[js], y1[i]) <= np.where(i_tall, y0[i], y0[js]) + 0.3 * ht)
-        ov = np.minimum(x1[i], x1[js]) - np.maximum(x0[i], x0[js])  # flag: flat, at the top
+        top_short = np.where(i_tall, y1[js], y1[i]) <= np.where(i_tall, y0[i], y0[js]) + 0.3 * ht
+        flag = (hs <= 0.35 * ht) & top_short  # the shorter is flat and at the top of the taller
+        ov = np.minimum(x1[i], x1[js]) - np.maximum(x0[i], x0[js])
         gap = np.maximum(y0[i], y0[js]) - np.minimum(y1[i], y1[js])
         union_h = np.maximum(y1[i], y1[js]) - np.minimum(y0[i], y0[js])
         ok = (ov >= np.where(flag, flag_overlap, 0.5) * np.minimum(w[i], w[js])) & (gap <= max_gap * ht) \
