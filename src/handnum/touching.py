@@ -130,24 +130,24 @@ def _to_try(boxes: np.ndarray, whole: np.ndarray, scale: float | None,
     wide = [i for i in tall if needs_split(boxes[i], whole[i])]
     narrow = [i for i in tall if whole[i].argmax() == NOT_A_DIGIT and i not in wide
               and needs_split(boxes[i], whole[i], JUNK_RATIO)]
-    like = digit_like(boxes, whole, wide + narrow, scale, beside)
+    letters = among_letters(boxes, whole, wide + narrow)
+    like = digit_like(boxes, letters, scale, beside)
     narrow = [i for i in narrow if like[i]]
-    small_print = among_letters(boxes, whole, wide) & (boxes[:, 3] - boxes[:, 1] < 0.6 * (scale or 0))
+    small_print = letters & (boxes[:, 3] - boxes[:, 1] < 0.6 * (scale or 0))
     wide = [i for i in wide if not small_print[i]]
     return sorted(wide + narrow), set(narrow), like
 
 
-def digit_like(boxes: np.ndarray, probs: np.ndarray, which: list[int], scale: float | None,
-               beside: np.ndarray) -> np.ndarray:
-    """Which of the marks `which` look like part of a row of digits, (N,) bool: at least 0.7 of
-    the page's digit height `scale` (small print beside handwriting is letters), at most 1.3 times
-    the sure digits of their line, `beside` (taller: a circle or frame drawn round a number) and
-    not among letters."""
+def digit_like(boxes: np.ndarray, letters: np.ndarray, scale: float | None, beside: np.ndarray) -> np.ndarray:
+    """Which marks look like part of a row of digits, (N,) bool: at least 0.7 of the page's digit
+    height `scale` (small print beside handwriting is letters), at most 1.3 times the sure digits
+    of their line, `beside` (taller: a circle or frame drawn round a number) and not among
+    letters (`letters`, from `among_letters`)."""
     h = boxes[:, 3] - boxes[:, 1]
     out = h <= 1.3 * np.nan_to_num(beside, nan=np.inf)
     if scale is not None:
         out &= h >= 0.7 * scale
-    return out & ~among_letters(boxes, probs, which)
+    return out & ~letters
 
 
 def among_letters(boxes: np.ndarray, probs: np.ndarray, which: list[int], reach: float = 1.0,
