@@ -112,6 +112,28 @@ def test_doubted_marks_need_a_digit_height_and_a_fair_digit_reading():
     assert not doubted_in_numbers(boxes, p, excluded, beside).any()
 
 
+def test_words_beside_numbers_need_two_letters_or_one_sure_one():
+    from handnum.layout import in_words
+
+    def probs(*rows):  # (digit, p(digit), p(not a digit)) per mark
+        out = np.zeros((len(rows), 11))
+        for k, (d, pd, pn) in enumerate(rows):
+            out[k, d], out[k, 10] = pd, pn
+        return out
+
+    def word(boxes, *rows):
+        return in_words(np.array(boxes), probs(*rows), gap=0.3).tolist()
+
+    digit, letter, doubted = (9, 0.99, 0.01), (3, 0.001, 0.999), (6, 0.2, 0.8)
+    tight = row(0, [0, 30])                                  # two marks, 5 px apart
+    assert word(tight, letter, digit) == [True, True]       # "kg": its g reads as a sure 9
+    assert word(tight, doubted, digit) == [False, False]    # an open 6 beside a digit: a number
+    assert word([[0, 0, 50, 40], [55, 0, 80, 40]], letter, digit) == [False, False]  # two digits run together
+    assert word(row(0, [0, 30, 60]), letter, digit, digit) == [False, False, False]   # one of three is no word
+    assert word(row(0, [0, 30, 60]), letter, letter, digit) == [True, True, True]
+    assert word(row(0, [0, 200]), letter, digit) == [False, False]  # far apart: a word, then a number
+
+
 def test_walled_joins_marks_in_neighbouring_boxes_only():
     from handnum.layout import walled
 

@@ -132,22 +132,27 @@ def _walls_in(walls: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> int:
     return int(np.count_nonzero(np.diff(cols, prepend=0) == 1))
 
 
-def in_words(boxes: np.ndarray, junk: np.ndarray, gap: float = 0.3, share: float = 0.34,
+def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: float = 0.34,
              joined: np.ndarray | None = None) -> np.ndarray:
     """Mark marks that belong to a word: a tight cluster (as a number would be; or neighbouring
     boxes of one form field, `joined` as in `split_numbers`) of at least two marks of which at
     least `share` are letter-sized marks that are not digits ("Total", "km", "Nr." beside a
     number; a name in capitals in a form; a speck or a broken-off flag does not make a word).
-    Returns a bool array over `boxes`."""
+    One such letter is enough when it is a sure one: narrower than tall (one letter, not two
+    digits run together) with no digit reading over DOUBTED_DIGIT ("kg", whose g reads as a
+    9; "Tel.", whose l reads as a 1). Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
+    junk = probs.argmax(1) == probs.shape[1] - 1
     if len(boxes) < 2 or not junk.any():
         return out
     heights, widths = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
+    sure = junk & (probs[:, :-1].max(1) < DOUBTED_DIGIT) & (widths < heights)
     for line in group_lines(boxes):
         for cluster in split_numbers(boxes, line, gap, joined):
             sized = heights[cluster] >= 0.4 * np.median(heights[cluster])  # dots and specks do not count
             letters = junk[cluster] & sized & (widths[cluster] <= 1.5 * heights[cluster])  # not a blob of digits
-            if letters.sum() >= max(2, share * sized.sum()):  # a lone odd mark is no word
+            enough = max(1, share * sized.sum())
+            if sized.sum() >= 2 and (letters.sum() >= max(2, enough) or (letters & sure[cluster]).sum() >= enough):
                 out[cluster] = True
     return out
 
