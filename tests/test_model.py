@@ -23,6 +23,24 @@ def test_shipped_model_and_card():
     assert probs.shape == (3, 11) and np.allclose(probs.sum(1), 1, atol=1e-5)
 
 
+def test_piece_model_named_by_the_card_else_the_model_itself(tmp_path):
+    model = load_model()
+    pieces = model.piece_model()
+    assert pieces.path == SHIPPED.parent / model.card["pieces"] and pieces.card["training"]["crowd"] > 0
+    assert pieces.piece_model() is pieces
+    path = tmp_path / "m.onnx"  # a model of the user's own (a fine-tuned one): reads its own pieces
+    shutil.copy(SHIPPED, path)
+    card = json.loads(card_path(SHIPPED).read_text())
+    del card["pieces"]
+    card_path(path).write_text(json.dumps(card))
+    own = Model(path)
+    assert own.piece_model() is own
+    card["pieces"] = "missing.onnx"
+    card_path(path).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="not found"):
+        Model(path).piece_model()
+
+
 def test_load_model_is_cached():
     assert load_model() is load_model()
 

@@ -21,3 +21,48 @@ def test_a_word_in_small_print_is_not_split_but_a_row_of_digits_is():
     whole = probs(10, 10, 10, 10, 10, 10, 10, 10)
     tried, narrow, _ = _to_try(boxes, whole, 80.0, np.full(len(boxes), np.nan))
     assert 2 not in tried and 6 in tried and not narrow
+
+
+def test_only_rows_of_digits_at_the_page_height_get_a_second_look():
+    from handnum.touching import _crowded
+
+    boxes = np.array([[0, 0, 130, 80],     # three digits run together, 80 px: a row
+                      [0, 0, 70, 80],      # one wide digit, a capital M: not
+                      [0, 0, 100, 40]])    # a printed word at half the page's digit height: not
+    assert _crowded(boxes, 80.0).tolist() == [True, False, False]
+    assert _crowded(boxes, None).tolist() == [True, False, True]  # no digit height known
+
+
+class Fixed:
+    """A stand-in model: every piece gets the same probabilities."""
+
+    def __init__(self, cls: int, p: float):
+        self.row = np.full(11, (1 - p) / 10, np.float32)
+        self.row[cls] = p
+
+    def __call__(self, batch):
+        return np.tile(self.row, (len(batch), 1))
+
+
+def test_the_piece_model_split_replaces_a_worse_or_junk_one():
+    from handnum.touching import Candidate, _best, _classify, _look_again, pieces
+
+    mask = np.zeros((40, 80), bool)
+    mask[5:35, 5:30] = mask[5:35, 45:75] = True  # two blobs: one cut between them
+    cuts = [np.zeros(40), np.full(40, 80.0), np.full(40, 38.0)]
+
+    def candidate(model):
+        c = Candidate(mask.astype(np.float32), mask, 1.0, cuts)
+        _classify({0: c}, {0: pieces(c)}, model, {})
+        return c
+
+    whole = np.zeros((1, 11), np.float32)
+    whole[0, 10] = 1.0  # the mark itself: "not a digit"
+    for first, second, replaced in ((Fixed(10, 0.9), Fixed(4, 0.95), True),   # first split all junk
+                                    (Fixed(7, 0.6), Fixed(4, 0.95), True),    # second one surer
+                                    (Fixed(7, 0.8), Fixed(4, 0.6), False)):   # first one surer: kept
+        c = candidate(first)
+        cands, paths = {0: c}, {0: _best(c, whole[0])}
+        _look_again({0: Candidate(mask.astype(np.float32), mask, 1.0, cuts)}, cands, paths, whole, second)
+        assert len(paths[0]) == 2
+        assert (cands[0] is not c) == replaced

@@ -15,7 +15,7 @@ from handnum.train.net import DigitNet  # noqa: E402
 
 def small(out, **kw) -> TrainConfig:
     return TrainConfig(out=str(out), data=kw.pop("data"), epochs=2, batch_size=64, limit=300, negatives=120,
-                       negatives_per_epoch=60, threads=1, eval_limit=200, **kw)
+                       negatives_per_epoch=60, threads=1, eval_limit=200, crowd=40, **kw)
 
 
 def test_train_resume_is_exact_and_export_roundtrips(tmp_path, mnist_dir):
@@ -32,7 +32,7 @@ def test_train_resume_is_exact_and_export_roundtrips(tmp_path, mnist_dir):
 
     card = json.loads((tmp_path / "a" / "digits.json").read_text())
     assert card["classes"][-1] == "not-a-digit" and len(card["data_sha256"]) == 4
-    assert card["training"]["epochs"] == 2 and card["sha256"]
+    assert card["training"]["epochs"] == 2 and card["training"]["crowd"] == 40 and card["sha256"]
 
     # ONNX round trip: onnxruntime and torch give the same probabilities
     net = DigitNet()

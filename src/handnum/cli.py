@@ -21,7 +21,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       resume=args.resume, limit=args.limit, negatives=args.negatives,
                       negatives_per_epoch=min(args.negatives, args.negatives_per_epoch), threads=args.threads,
                       stop_after=args.stop_after, eval_limit=args.eval_limit, init=args.init,
-                      font_negatives=args.font_negatives, as_candidates=args.as_candidates,
+                      font_negatives=args.font_negatives, as_candidates=args.as_candidates, crowd=args.crowd,
                       command="handnum " + shlex.join(args.argv))
     train(cfg)
     return 0
@@ -182,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="letters in handwriting fonts among the 'not a digit' samples")
     t.add_argument("--as-candidates", type=float, default=0.5,
                    help="share of training digits shown as reading normalises page candidates (0.5)")
+    t.add_argument("--crowd", type=int, default=0,
+                   help="add N digits cut out of rows of touching digits: trains the splitter's piece model")
     t.set_defaults(func=cmd_train)
 
     d = sub.add_parser("digit", help="read one digit per image (photo or crop of a single digit)")

@@ -1,7 +1,8 @@
 """The model boundary: one class owns the ONNX session; the card is checked on load.
 
 A model is a pair `NAME.onnx` + `NAME.json` (the card: classes, preprocessing version,
-accuracy, sha256 of the ONNX file). Reading needs only onnxruntime, never torch.
+accuracy, sha256 of the ONNX file). Reading needs only onnxruntime, never torch. A card may
+name a second model beside it for the pieces of touching digits (`Model.piece_model`).
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class Model:
 
     def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None):
         self.path = Path(path) if path else SHIPPED
+        self.threads = threads
         if not self.path.is_file():
             raise ModelError(f"model file not found: {self.path}")
         cpath = card_path(self.path)
@@ -73,6 +75,13 @@ class Model:
         except Exception as e:  # onnxruntime raises its own exception types
             raise ModelError(f"cannot load model {self.path}: {e}") from e
         self.input_name = self.session.get_inputs()[0].name
+
+    def piece_model(self) -> "Model":
+        """The model that reads the pieces the splitter cuts out of touching digits: the one the card
+        names under "pieces" (a file beside this one, trained on digits with bits of their
+        neighbours: `handnum train --crowd`), else this model itself."""
+        name = self.card.get("pieces")
+        return load_model(self.path.parent / name, self.threads) if name else self
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         batch = np.asarray(batch, dtype=np.float32)

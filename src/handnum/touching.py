@@ -16,6 +16,13 @@ digits, not among letters, not a number with a circle around it) are cut straigh
 like what they are. A digit-like split with a sure digit but also a weak piece is then refined
 once (`_refinements`): the cuts beside the weak piece are moved a little either way and the weak
 piece is cut in two, in a second batch, and the split is chosen again.
+
+A piece cut out of a row carries bits of its neighbours, which the main model never learnt to
+ignore. So a mark that looks like several digits run together (`_crowded`: wide, of the page's
+digit height) whose split is not all sure digits is split a second time with the piece model
+(`Model.piece_model`: trained on such pieces, on pieces across two digits and on pieces of
+scribbles); its split replaces the first where it scores higher, or where the first left a piece
+"not a digit". The main model keeps its split where it reads it better (a 0 of an odd shape).
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ SURE = 0.9           # a piece read as a digit this surely needs no second look
 JUNK_RATIO = 0.55    # a digit-like "not a digit" this wide for its height may be a 1 touching a digit
 MOVE_STEP, MOVE_REACH = 0.1, 0.1  # refinement: a cut is moved by these steps up to this far (heights)
 SPLIT_STEP, SPLIT_MARGIN = 0.3, 0.25  # ... and a weak piece is cut every step, this far from its ends
+CROWD_ASPECT, CROWD_HEIGHT = 1.2, 0.6  # marks this wide for their height, this tall for the page: a second look
 
 Pieces = dict  # (cut, cut) -> (mask (h, w) bool, class probabilities (11,)) of the ink between them
 
@@ -81,8 +89,8 @@ class Candidate:
 def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Model,
                    scale: float | None = None, beside: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Classify the split proposals of wide candidates that are not clearly one digit (one batch,
-    and one more for refinements) and replace each such candidate by its best split. `whole`
-    (N, 11) holds the candidates' own probabilities; `scale` and `beside` the page's digit height
+    one more for refinements, one with the piece model for a second look) and replace each such
+    candidate by its best split. `whole` (N, 11) holds the candidates' own probabilities; `scale` and `beside` the page's digit height
     and that of the sure digits beside each candidate (`layout.digit_scale`, `layout.line_scale`
     of these candidates; computed here when not given); which are tried: `_to_try`. Returns boxes
     (M, 4) and class probabilities (M, 11)."""
@@ -104,6 +112,11 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     for i in narrow:  # a narrow mark is split only into sure digits
         if not all(_sure(cands[i].pieces[ij][1]) for ij in paths[i]):
             paths[i] = []
+    crowded = _crowded(comps.boxes, scale)
+    again = {i: Candidate(*crops[k], cuts[k]) for k, i in enumerate(tried)
+             if crowded[i] and not (paths[i] and all(_sure(cands[i].pieces[ij][1]) for ij in paths[i]))}
+    if again:
+        _look_again(again, cands, paths, whole, model.piece_model())
     out_boxes, out_probs = [], []
     for i, box in enumerate(comps.boxes):
         path = paths.get(i, [])
@@ -229,6 +242,30 @@ def _classify(cands: dict[int, Candidate], wanted: dict[int, dict], model: Model
             cache[key] = p
     for i, want in wanted.items():
         cands[i].pieces.update({ij: (piece, cache[keys[i][ij]]) for ij, piece in want.items()})
+
+
+def _look_again(again: dict[int, Candidate], cands: dict[int, Candidate], paths: dict[int, list],
+                whole: np.ndarray, pieces_model: Model) -> None:
+    """Split the candidates `again` (fresh copies of crowded ones whose split is not all sure
+    digits) with the piece model, in one batch; its split replaces the first one (in `cands`
+    and `paths`) where it scores higher, or where the first left a piece "not a digit"."""
+    _classify(again, {i: pieces(c) for i, c in again.items()}, pieces_model, {})
+    for i, c in again.items():
+        path = _best(c, whole[i])
+        first = [cands[i].pieces[ij][1] for ij in paths[i]]
+        before = sum(map(piece_score, first)) if first else float(np.log(max(float(whole[i, :NOT_A_DIGIT].max()), 1e-9)))
+        if path and (sum(piece_score(c.pieces[ij][1]) for ij in path) > before
+                     or any(p.argmax() == NOT_A_DIGIT for p in first)):
+            cands[i], paths[i] = c, path
+
+
+def _crowded(boxes: np.ndarray, scale: float | None) -> np.ndarray:
+    """Which marks the piece model looks at, (N,) bool: at least CROWD_ASPECT times as wide as tall
+    (several digits run together; one digit, one capital letter, a 1 touching a digit are
+    narrower, and in those the piece model sees digits that are not there: a K is a 1 and a <)
+    and at least CROWD_HEIGHT of the page's digit height (printed labels in small print)."""
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    return (w >= CROWD_ASPECT * h) & (h >= CROWD_HEIGHT * (scale or 0))
 
 
 def _piece_image(crop: np.ndarray, piece: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from .. import mnist
 from ..errors import DataError
 from ..model import CLASSES, NOT_A_DIGIT
-from . import negatives
+from . import crowd, negatives
 from .augment import augment
 from .export import export_onnx, write_card
 from .net import DigitNet, NetConfig
@@ -47,6 +47,7 @@ class TrainConfig:
     init: str | None = None           # start from these weights (a checkpoint.pt or digits.pt)
     font_negatives: bool = True       # letters in handwriting fonts among the negatives
     as_candidates: float = 0.5        # share of digits shown as reading normalises page candidates
+    crowd: int = 0                    # digits cut out of rows of touching digits (the piece model, `crowd`)
     net: NetConfig = field(default_factory=NetConfig)
     command: str = ""
 
@@ -89,11 +90,12 @@ def train(cfg: TrainConfig) -> dict:
     if cfg.limit:
         train_x, train_y = train_x[:cfg.limit], train_y[:cfg.limit]
     neg = negatives.generate(cfg.negatives, seed=cfg.seed, digits=train_x, fonts=cfg.font_negatives)
-    images = torch.from_numpy(np.concatenate([train_x, neg])).float().div(255).unsqueeze(1)  # (N, 1, 28, 28)
-    shown = torch.from_numpy(np.concatenate([negatives.as_candidates(train_x, cfg.seed), neg])).float().div(255).unsqueeze(1) \
-        if cfg.as_candidates > 0 else images
-    labels = torch.from_numpy(np.concatenate([train_y, np.full(len(neg), NOT_A_DIGIT, np.uint8)])).long()
-    n_digits, n_neg_epoch = len(train_x), min(cfg.negatives_per_epoch, len(neg))
+    pieces_x, pieces_y = crowd.generate(cfg.crowd, cfg.seed, train_x, train_y)  # seen every epoch, as digits are
+    images = torch.from_numpy(np.concatenate([train_x, pieces_x, neg])).float().div(255).unsqueeze(1)  # (N, 1, 28, 28)
+    shown = torch.from_numpy(np.concatenate([negatives.as_candidates(train_x, cfg.seed), pieces_x, neg])
+                             ).float().div(255).unsqueeze(1) if cfg.as_candidates > 0 else images
+    labels = torch.from_numpy(np.concatenate([train_y, pieces_y, np.full(len(neg), NOT_A_DIGIT, np.uint8)])).long()
+    n_digits, n_neg_epoch = len(train_x) + len(pieces_x), min(cfg.negatives_per_epoch, len(neg))
     steps_per_epoch = -(-(n_digits + n_neg_epoch) // cfg.batch_size)
 
     # --- model, optimizer, schedule: from scratch or from the last checkpoint ---
