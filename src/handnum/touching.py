@@ -112,11 +112,11 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     for i in narrow:  # a narrow mark is split only into sure digits
         if not all(_sure(cands[i].pieces[ij][1]) for ij in paths[i]):
             paths[i] = []
-    crowded = _crowded(comps.boxes, scale)
-    again = {i: Candidate(*crops[k], cuts[k]) for k, i in enumerate(tried)
-             if crowded[i] and not (paths[i] and all(_sure(cands[i].pieces[ij][1]) for ij in paths[i]))}
+    crowded, second = _crowded(comps.boxes, scale), model.piece_model()
+    again = {i: Candidate(*crops[k], cuts[k]) for k, i in enumerate(tried) if second is not model
+             and crowded[i] and not (paths[i] and all(_sure(cands[i].pieces[ij][1]) for ij in paths[i]))}
     if again:
-        _look_again(again, cands, paths, whole, model.piece_model())
+        _look_again(again, cands, paths, whole, second)
     out_boxes, out_probs = [], []
     for i, box in enumerate(comps.boxes):
         path = paths.get(i, [])
