@@ -132,6 +132,13 @@ def test_words_beside_numbers_need_two_letters_or_one_sure_one():
     assert word(row(0, [0, 30, 60]), letter, digit, digit) == [False, False, False]   # one of three is no word
     assert word(row(0, [0, 30, 60]), letter, letter, digit) == [True, True, True]
     assert word(row(0, [0, 200]), letter, digit) == [False, False]  # far apart: a word, then a number
+    # "Tel": T and l read as sure digits, the e between them a sure letter, short and as wide as tall
+    tel = [[0, 0, 25, 40], [30, 12, 58, 40], [63, 0, 70, 40]]
+    assert word(tel, digit, letter, digit) == [True] * 3
+    assert word(tel, digit, doubted, digit) == [False] * 3  # a doubted mark: maybe a small digit
+    # the same short mark in a long number: more likely a blot on a digit than a word
+    long = row(0, [0, 30]) + [[60, 12, 88, 40]] + row(0, [93, 123, 153])
+    assert word(long, digit, digit, letter, digit, digit, digit) == [False] * 6
 
 
 def test_walled_joins_marks_in_neighbouring_boxes_only():

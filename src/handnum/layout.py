@@ -9,6 +9,7 @@ import numpy as np
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
 ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their size stand beside them
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
+X_HEIGHT, SHORT_WORD = 0.75, 5  # a sure letter this short for its cluster of at most this many marks: a word
 
 
 def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -138,21 +139,28 @@ def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: floa
     boxes of one form field, `joined` as in `split_numbers`) of at least two marks of which at
     least `share` are letter-sized marks that are not digits ("Total", "km", "Nr." beside a
     number; a name in capitals in a form; a speck or a broken-off flag does not make a word).
-    One such letter is enough when it is a sure one: narrower than tall (one letter, not two
-    digits run together) with no digit reading over DOUBTED_DIGIT ("kg", whose g reads as a
-    9; "Tel.", whose l reads as a 1). Returns a bool array over `boxes`."""
+    One such letter is enough when it is a sure one (no digit reading over DOUBTED_DIGIT) and
+    narrower than tall (one letter, not two digits run together: "kg", whose g reads as a 9);
+    in a cluster of at most SHORT_WORD marks, a sure one at most X_HEIGHT of the cluster's
+    tallest makes a word whatever the share (a lowercase letter between capitals and ascenders:
+    "Tel.", whose T and l read as 7 and 1; the digits of a number are about one height, and in a
+    long number one odd mark is more likely a blot on a digit). Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     junk = probs.argmax(1) == probs.shape[1] - 1
     if len(boxes) < 2 or not junk.any():
         return out
     heights, widths = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
-    sure = junk & (probs[:, :-1].max(1) < DOUBTED_DIGIT) & (widths < heights)
+    sure = junk & (probs[:, :-1].max(1) < DOUBTED_DIGIT)
     for line in group_lines(boxes):
         for cluster in split_numbers(boxes, line, gap, joined):
-            sized = heights[cluster] >= 0.4 * np.median(heights[cluster])  # dots and specks do not count
-            letters = junk[cluster] & sized & (widths[cluster] <= 1.5 * heights[cluster])  # not a blob of digits
-            enough = max(1, share * sized.sum())
-            if sized.sum() >= 2 and (letters.sum() >= max(2, enough) or (letters & sure[cluster]).sum() >= enough):
+            h, w = heights[cluster], widths[cluster]
+            sized = h >= 0.4 * np.median(h)  # dots and specks do not count
+            letters = junk[cluster] & sized & (w <= 1.5 * h)  # not a blob of digits
+            enough, n = max(1, share * sized.sum()), sized.sum()
+            narrow = letters & sure[cluster] & (w < h)
+            short = letters & sure[cluster] & (h <= X_HEIGHT * h.max())
+            if n >= 2 and (letters.sum() >= max(2, enough) or narrow.sum() >= enough
+                           or (short.any() and n <= SHORT_WORD)):
                 out[cluster] = True
     return out
 
