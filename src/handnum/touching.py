@@ -253,7 +253,7 @@ def _look_again(again: dict[int, Candidate], cands: dict[int, Candidate], paths:
     for i, c in again.items():
         path = _best(c, whole[i])
         first = [cands[i].pieces[ij][1] for ij in paths[i]]
-        before = sum(map(piece_score, first)) if first else float(np.log(max(float(whole[i, :NOT_A_DIGIT].max()), 1e-9)))
+        before = sum(map(piece_score, first)) if first else digit_log(whole[i])
         if path and (sum(piece_score(c.pieces[ij][1]) for ij in path) > before
                      or any(p.argmax() == NOT_A_DIGIT for p in first)):
             cands[i], paths[i] = c, path
@@ -279,13 +279,18 @@ def _piece_image(crop: np.ndarray, piece: np.ndarray) -> np.ndarray:
 def _best(c: Candidate, whole: np.ndarray) -> list[tuple[int, int]]:
     """The best split of one candidate (see `best_split`), [] to keep it whole."""
     scores = {ij: piece_score(p) for ij, (_, p) in c.pieces.items()}
-    return best_split(c.order(), float(np.log(max(float(whole[:NOT_A_DIGIT].max()), 1e-9))), scores)
+    return best_split(c.order(), digit_log(whole), scores)
+
+
+def digit_log(probs: np.ndarray) -> float:
+    """Log of the best digit probability: the score of keeping a candidate whole."""
+    return float(np.log(max(float(probs[:NOT_A_DIGIT].max()), 1e-9)))
 
 
 def piece_score(probs: np.ndarray) -> float:
     """Log-score of one piece of a split: its best digit or, penalised, "not a digit"; less
     PIECE_PENALTY."""
-    digit = np.log(max(float(probs[:NOT_A_DIGIT].max()), 1e-9))
+    digit = digit_log(probs)
     junk = np.log(max(float(probs[NOT_A_DIGIT]), 1e-9)) - JUNK_PENALTY
     return max(digit, junk) - PIECE_PENALTY
 

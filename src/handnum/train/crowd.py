@@ -51,7 +51,8 @@ def row_piece(rng: np.random.Generator, digits: np.ndarray, ones: np.ndarray | N
             x -= int(rng.uniform(-0.05, MAX_OVERLAP) * min(p.shape[1], parts[n - 1][0].shape[1]))
         spans.append((x, x + p.shape[1], 4 + int(rng.integers(0, HEIGHT - p.shape[0] + 1))))
         x += p.shape[1]
-    ends = (rng.random(2) < 0.2) & [mode != "swallow", True]  # a digit at the start or the end of its number: no neighbour there
+    # a digit at the start or the end of its number: no neighbour there
+    ends = (rng.random(2) < 0.2) & [mode != "swallow", True]
     for n, ((p, _), (x0, x1, y)) in enumerate(zip(parts, spans)):
         if (n == 0 and ends[0]) or (n == 2 and ends[1]):
             continue
@@ -67,8 +68,9 @@ def row_piece(rng: np.random.Generator, digits: np.ndarray, ones: np.ndarray | N
         hi = int(np.clip((b1 + c0) / 2 + rng.normal(0, JITTER * HEIGHT), b1 - (b1 - b0) / 3, c0 + (c1 - c0) / 3))
         return normalize(canvas[:, :hi].astype(np.float32) / 255), -1
     third = (b1 - b0) / 3  # a cut keeps at least two thirds of the middle digit, at most a third of a neighbour
-    lo = 0 if ends[0] else int(np.clip((b0 + a1) / 2 + rng.normal(0, JITTER * HEIGHT), a1 - (a1 - a0) / 3, b0 + third))
-    hi = width if ends[1] else int(np.clip((b1 + c0) / 2 + rng.normal(0, JITTER * HEIGHT), b1 - third, c0 + (c1 - c0) / 3))
+    jitter = JITTER * HEIGHT
+    lo = 0 if ends[0] else int(np.clip((b0 + a1) / 2 + rng.normal(0, jitter), a1 - (a1 - a0) / 3, b0 + third))
+    hi = width if ends[1] else int(np.clip((b1 + c0) / 2 + rng.normal(0, jitter), b1 - third, c0 + (c1 - c0) / 3))
     if ones is not None:
         lo = int(min(max(lo, a1), b0 + third)) if ones[parts[0][1]] and not ends[0] else lo
         hi = int(max(min(hi, c0), b1 - third)) if ones[parts[2][1]] and not ends[1] else hi
