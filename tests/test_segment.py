@@ -46,6 +46,13 @@ def test_two_whole_digits_stacked_do_not_merge():
     assert sorted(map(sorted, merge_pieces(boxes))) == [[0], [1]]
 
 
+def test_a_line_of_small_digits_just_above_a_big_one_does_not_merge_with_it():
+    big = [73, 221, 125, 291]                                                   # an "8", 70 px
+    small = [[84, 182, 90, 204], [94, 181, 109, 204], [112, 182, 132, 204]]     # "153" above it, 17 px apart
+    groups = merge_pieces(np.array([big] + small), typical=48)
+    assert sorted(map(sorted, groups)) == [[0], [1], [2], [3]]
+
+
 def test_hysteresis_keeps_a_faint_bridge():
     ink = np.zeros((50, 100), np.float32)
     ink[20:25, 10:40] = 0.9

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+# pieces of one digit span at most this many times their tallest member's height (1.6 let a line
+# of small digits written just above a big one join it as its "pieces")
+UNION_TALL = 1.5
+
 
 @dataclass
 class Components:
@@ -48,7 +52,7 @@ def _union(parent: list[int], span: dict, i: int, j: int, typical: float = 0.0) 
     if a == b:
         return
     top, bottom, tallest = min(span[a][0], span[b][0]), max(span[a][1], span[b][1]), max(span[a][2], span[b][2])
-    if bottom - top > max(1.6 * tallest, 1.2 * typical):
+    if bottom - top > max(UNION_TALL * tallest, 1.2 * typical):
         return
     parent[a] = b
     span[b] = (top, bottom, tallest)
@@ -84,7 +88,7 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
         gap = np.maximum(y0[i], y0[js]) - np.minimum(y1[i], y1[js])
         union_h = np.maximum(y1[i], y1[js]) - np.minimum(y0[i], y0[js])
         ok = (ov >= np.where(flag, flag_overlap, 0.5) * np.minimum(w[i], w[js])) & (gap <= max_gap * ht) \
-            & (hs <= piece * ht) & (union_h <= np.maximum(1.6 * ht, 1.2 * typical)) \
+            & (hs <= piece * ht) & (union_h <= np.maximum(UNION_TALL * ht, 1.2 * typical)) \
             & (ws <= 1.5 * wt)  # an underline below several digits is not a piece
         for j in js[ok]:
             _union(parent, span, i, int(j), typical)
