@@ -119,3 +119,19 @@ def test_a_loop_round_a_number_is_peeled_off_the_digits_touching_it():
     boxes = sorted(c.boxes.tolist())
     assert len(boxes) == 2 and 40 <= boxes[0][1] <= 50 and boxes[0][3] >= 120  # the 1, without the loop
     assert abs(boxes[1][0] - 142) <= 2 and abs(boxes[1][2] - 199) <= 2   # the 0, whole
+
+
+def test_a_loop_opened_by_rule_removal_still_encloses_its_digits():
+    loop = np.zeros((220, 300), np.uint8)
+    cv2.ellipse(loop, (150, 110), (120, 80), 0, 0, 360, 1, 3)
+    digits = np.zeros_like(loop)
+    cv2.rectangle(digits, (60, 70), (95, 150), 1, 3)           # a "0" joined to the loop by a stroke ...
+    cv2.line(digits, (60, 110), (35, 110), 1, 3)
+    cv2.rectangle(digits, (130, 70), (165, 150), 1, 3)         # ... and two more clear of it
+    cv2.rectangle(digits, (190, 70), (225, 150), 1, 3)
+    removed = loop.copy()
+    removed[:, :110], removed[:, 190:], removed[40:] = 0, 0, 0  # a bit of its top went with a ruled line
+    mask = ((loop & (1 - removed)) | digits).astype(np.uint8)
+    assert len(find_candidates(mask).boxes) == 2                # open: the "0" went with the loop
+    c = find_candidates(mask, removed=removed)
+    assert sorted(map(tuple, c.boxes.tolist()))[0][2:] == (98, 153) and len(c.boxes) == 3

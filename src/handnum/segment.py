@@ -99,14 +99,15 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
 
 
 def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
-                    line_aspect: float = 6.0, peel: bool = True) -> Components:
+                    line_aspect: float = 6.0, peel: bool = True, removed: np.ndarray | None = None) -> Components:
     """Candidates of a binary ink mask (H, W) uint8.
 
     Specks smaller than `min_height` in both directions (or under `min_area` pixels) are dropped;
     flat strokes wider than `line_aspect` times their height (rules, underlines, dashes) are
     set aside as lines; thin loops around other marks (a circle round a number) as enclosures,
     peeled off the digits that touch them from inside (`peel_rings`); the rest are merged into
-    candidates with `merge_pieces`.
+    candidates with `merge_pieces`. `removed`: ink taken out as ruled lines (the flat top of a
+    circle may be among it), used only to tell what a loop encloses.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, w, h, area = (stats[1:, k] for k in range(5))
@@ -116,7 +117,7 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     solid = big_enough & ~flat
     ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
     if peel and ring.any():  # look again without the loops, keeping the digits that touched them
-        comps = find_candidates(peel_rings(mask, labels, np.nonzero(ring)[0] + 1),
+        comps = find_candidates(peel_rings(mask, labels, np.nonzero(ring)[0] + 1, removed, boxes[ring]),
                                 min_height, min_area, line_aspect, peel=False)
         comps.dropped += [(b, "enclosure") for b in boxes[ring]]
         return comps
@@ -138,13 +139,22 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     return Components(labels, np.array(out_boxes, np.int64).reshape(-1, 4), out_groups, dropped)
 
 
-def peel_rings(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray) -> np.ndarray:
+def peel_rings(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray,
+               removed: np.ndarray | None = None, boxes: np.ndarray | None = None) -> np.ndarray:
     """`mask` without the loops `rings` (label ids), except their ink that lies well inside the
     area they enclose (more than a stroke width from its edge): digits written touching a circle
-    drawn round them keep nearly all their strokes. Small breaks in a loop are closed first."""
+    drawn round them keep nearly all their strokes. Small breaks in a loop are closed first, and
+    so are the parts of it taken out as ruled lines (`removed`, within each loop's box, `boxes`:
+    the flat top and bottom of a long ellipse), or the loop would enclose nothing."""
     own = np.isin(labels, rings).astype(np.uint8)
     pen = 2 * float(np.percentile(cv2.distanceTransform(own, cv2.DIST_L2, 3)[own > 0], 90))
-    area = np.pad(cv2.morphologyEx(own, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), 1)
+    wall = own.copy()
+    if removed is not None and boxes is not None:
+        m = int(pen) + 2  # the flat top may lie a little above the rest of the loop
+        for x0, y0, x1, y1 in boxes:
+            x0, y0 = max(0, x0 - m), max(0, y0 - m)
+            wall[y0:y1 + m, x0:x1 + m] |= removed[y0:y1 + m, x0:x1 + m]
+    area = np.pad(cv2.morphologyEx(wall, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), 1)
     cv2.floodFill(area, None, (0, 0), 2)  # the outside: neither a loop nor what it encloses
     enclosed = (area != 2).astype(np.uint8)[1:-1, 1:-1]
     r = int(np.ceil(pen)) + 2
