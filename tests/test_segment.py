@@ -135,3 +135,18 @@ def test_a_loop_opened_by_rule_removal_still_encloses_its_digits():
     assert len(find_candidates(mask).boxes) == 2                # open: the "0" went with the loop
     c = find_candidates(mask, removed=removed)
     assert sorted(map(tuple, c.boxes.tolist()))[0][2:] == (98, 153) and len(c.boxes) == 3
+
+
+def test_a_loop_split_in_two_by_rule_removal_still_encloses_its_digits():
+    loop = np.zeros((200, 420), np.uint8)
+    cv2.ellipse(loop, (210, 100), (170, 60), 0, 0, 360, 1, 3)
+    digits = np.zeros_like(loop)
+    cv2.rectangle(digits, (68, 66), (100, 120), 1, 3)          # a "0" touching the loop from inside ...
+    for x in (150, 230, 300):
+        cv2.rectangle(digits, (x, 75), (x + 30, 125), 1, 3)   # ... and more digits clear of it
+    removed = loop.copy()
+    removed[:, :150], removed[:, 270:], removed[60:140] = 0, 0, 0  # flat top and bottom gone with a rule
+    mask = ((loop & (1 - removed)) | digits).astype(np.uint8)
+    c = find_candidates(mask, removed=removed)
+    boxes = sorted(map(tuple, c.boxes.tolist()))
+    assert len(boxes) == 4 and boxes[0][:2] == (66, 64)        # the "0" kept, the halves of the loop gone

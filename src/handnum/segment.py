@@ -144,16 +144,26 @@ def peel_rings(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray,
     """`mask` without the loops `rings` (label ids), except their ink that lies well inside the
     area they enclose (more than a stroke width from its edge): digits written touching a circle
     drawn round them keep nearly all their strokes. Small breaks in a loop are closed first, and
-    so are the parts of it taken out as ruled lines (`removed`, within each loop's box, `boxes`:
-    the flat top and bottom of a long ellipse), or the loop would enclose nothing."""
+    so are the parts of it taken out as ruled lines (`removed`: the flat top and bottom of a long
+    ellipse), or the loop would enclose nothing: the loop as drawn (its component with `removed`,
+    its other half included) where that is not much bigger than the loop's box (`boxes`), else
+    the removed ink within that box (a form's boxes hang together with everything on them)."""
     own = np.isin(labels, rings).astype(np.uint8)
     pen = 2 * float(np.percentile(cv2.distanceTransform(own, cv2.DIST_L2, 3)[own > 0], 90))
     wall = own.copy()
     if removed is not None and boxes is not None:
         m = int(pen) + 2  # the flat top may lie a little above the rest of the loop
-        for x0, y0, x1, y1 in boxes:
-            x0, y0 = max(0, x0 - m), max(0, y0 - m)
-            wall[y0:y1 + m, x0:x1 + m] |= removed[y0:y1 + m, x0:x1 + m]
+        drawn = cv2.connectedComponentsWithStats(mask | removed, connectivity=8)
+        for r, (x0, y0, x1, y1) in zip(rings, boxes):
+            k = int(np.bincount(drawn[1][y0:y1, x0:x1][labels[y0:y1, x0:x1] == r]).argmax())  # the loop as drawn
+            dx, dy, dw, dh = drawn[2][k, :4]
+            if dw * dh <= 4 * (x1 - x0) * (y1 - y0):  # the loop's other half, not a form's grid of boxes
+                part = drawn[1][dy:dy + dh, dx:dx + dw] == k
+                wall[dy:dy + dh, dx:dx + dw] |= part
+                own[dy:dy + dh, dx:dx + dw] |= part & mask[dy:dy + dh, dx:dx + dw].astype(bool)
+            else:
+                x0, y0 = max(0, x0 - m), max(0, y0 - m)
+                wall[y0:y1 + m, x0:x1 + m] |= removed[y0:y1 + m, x0:x1 + m]
     area = np.pad(cv2.morphologyEx(wall, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), 1)
     cv2.floodFill(area, None, (0, 0), 2)  # the outside: neither a loop nor what it encloses
     enclosed = (area != 2).astype(np.uint8)[1:-1, 1:-1]
