@@ -155,7 +155,8 @@ def peel_rings(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray,
         m = int(pen) + 2  # the flat top may lie a little above the rest of the loop
         drawn = cv2.connectedComponentsWithStats(mask | removed, connectivity=8)
         for r, (x0, y0, x1, y1) in zip(rings, boxes):
-            k = int(np.bincount(drawn[1][y0:y1, x0:x1][labels[y0:y1, x0:x1] == r]).argmax())  # the loop as drawn
+            inside = labels[y0:y1, x0:x1] == r
+            k = int(np.bincount(drawn[1][y0:y1, x0:x1][inside]).argmax())  # the loop as drawn
             dx, dy, dw, dh = drawn[2][k, :4]
             if dw * dh <= 4 * (x1 - x0) * (y1 - y0):  # the loop's other half, not a form's grid of boxes
                 part = drawn[1][dy:dy + dh, dx:dx + dw] == k
