@@ -133,7 +133,7 @@ def test_a_loop_opened_by_rule_removal_still_encloses_its_digits():
     removed[:, :110], removed[:, 190:], removed[40:] = 0, 0, 0  # a bit of its top went with a ruled line
     mask = ((loop & (1 - removed)) | digits).astype(np.uint8)
     assert len(find_candidates(mask).boxes) == 2                # open: the "0" went with the loop
-    c = find_candidates(mask, removed=removed)
+    c = find_candidates(mask, drawn=mask | removed)
     assert sorted(map(tuple, c.boxes.tolist()))[0][2:] == (98, 153) and len(c.boxes) == 3
 
 
@@ -147,6 +147,6 @@ def test_a_loop_split_in_two_by_rule_removal_still_encloses_its_digits():
     removed = loop.copy()
     removed[:, :150], removed[:, 270:], removed[60:140] = 0, 0, 0  # flat top and bottom gone with a rule
     mask = ((loop & (1 - removed)) | digits).astype(np.uint8)
-    c = find_candidates(mask, removed=removed)
+    c = find_candidates(mask, drawn=mask | removed)
     boxes = sorted(map(tuple, c.boxes.tolist()))
     assert len(boxes) == 4 and boxes[0][:2] == (66, 64)        # the "0" kept, the halves of the loop gone

@@ -80,11 +80,10 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     if mask.any():
         mask = segment.hysteresis(ink, t, 0.6 * t)
         rules, walls = preprocess.find_rules(mask)
-        unruled = preprocess.remove_rules(mask, rules | walls, ink)
-        mask, removed = unruled, mask & (1 - unruled)  # what went with the rules (loops' flat tops too)
+        drawn, mask = mask, preprocess.remove_rules(mask, rules | walls, ink)  # drawn: loops' flat tops too
     else:
-        walls = removed = np.zeros_like(mask)
-    comps = segment.drop_at_edge(segment.find_candidates(mask, min_height=opts.min_height, removed=removed), region)
+        walls, drawn = np.zeros_like(mask), None
+    comps = segment.drop_at_edge(segment.find_candidates(mask, min_height=opts.min_height, drawn=drawn), region)
     images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
     whole = model(images)  # every candidate of the page in one batch
     if opts.orient and turn is None:

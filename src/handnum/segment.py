@@ -99,15 +99,15 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
 
 
 def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
-                    line_aspect: float = 6.0, peel: bool = True, removed: np.ndarray | None = None) -> Components:
+                    line_aspect: float = 6.0, peel: bool = True, drawn: np.ndarray | None = None) -> Components:
     """Candidates of a binary ink mask (H, W) uint8.
 
     Specks smaller than `min_height` in both directions (or under `min_area` pixels) are dropped;
     flat strokes wider than `line_aspect` times their height (rules, underlines, dashes) are
     set aside as lines; thin loops around other marks (a circle round a number) as enclosures,
     peeled off the digits that touch them from inside (`peel_rings`); the rest are merged into
-    candidates with `merge_pieces`. `removed`: ink taken out as ruled lines (the flat top of a
-    circle may be among it), used only to tell what a loop encloses.
+    candidates with `merge_pieces`. `drawn`: the ink before ruled lines were taken out (the flat
+    top of a circle may have gone with them), used only to tell what a loop encloses.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, w, h, area = (stats[1:, k] for k in range(5))
@@ -117,7 +117,7 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     solid = big_enough & ~flat
     ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
     if peel and ring.any():  # look again without the loops, keeping the digits that touched them
-        comps = find_candidates(peel_rings(mask, labels, np.nonzero(ring)[0] + 1, removed, boxes[ring]),
+        comps = find_candidates(peel_rings(mask, labels, np.nonzero(ring)[0] + 1, drawn, boxes[ring]),
                                 min_height, min_area, line_aspect, peel=False)
         comps.dropped += [(b, "enclosure") for b in boxes[ring]]
         return comps
@@ -140,31 +140,32 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
 
 
 def peel_rings(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray,
-               removed: np.ndarray | None = None, boxes: np.ndarray | None = None) -> np.ndarray:
+               drawn: np.ndarray | None = None, boxes: np.ndarray | None = None) -> np.ndarray:
     """`mask` without the loops `rings` (label ids), except their ink that lies well inside the
     area they enclose (more than a stroke width from its edge): digits written touching a circle
     drawn round them keep nearly all their strokes. Small breaks in a loop are closed first, and
-    so are the parts of it taken out as ruled lines (`removed`: the flat top and bottom of a long
-    ellipse), or the loop would enclose nothing: the loop as drawn (its component with `removed`,
-    its other half included) where that is not much bigger than the loop's box (`boxes`), else
-    the removed ink within that box (a form's boxes hang together with everything on them)."""
+    so are the parts of it taken out as ruled lines (what `drawn`, the ink before that, has more:
+    the flat top and bottom of a long ellipse), or the loop would enclose nothing: the loop as
+    drawn (its other half included) where that is not much bigger than the loop's box (`boxes`),
+    else the removed ink within that box (a form's boxes hang together with everything on them)."""
     own = np.isin(labels, rings).astype(np.uint8)
     pen = 2 * float(np.percentile(cv2.distanceTransform(own, cv2.DIST_L2, 3)[own > 0], 90))
     wall = own.copy()
-    if removed is not None and boxes is not None:
+    if drawn is not None and boxes is not None:
         m = int(pen) + 2  # the flat top may lie a little above the rest of the loop
-        drawn = cv2.connectedComponentsWithStats(mask | removed, connectivity=8)
+        _, as_drawn, stats, _ = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)
         for r, (x0, y0, x1, y1) in zip(rings, boxes):
             inside = labels[y0:y1, x0:x1] == r
-            k = int(np.bincount(drawn[1][y0:y1, x0:x1][inside]).argmax())  # the loop as drawn
-            dx, dy, dw, dh = drawn[2][k, :4]
+            k = int(np.bincount(as_drawn[y0:y1, x0:x1][inside]).argmax())  # the loop as drawn
+            dx, dy, dw, dh = stats[k, :4]
             if dw * dh <= 4 * (x1 - x0) * (y1 - y0):  # the loop's other half, not a form's grid of boxes
-                part = drawn[1][dy:dy + dh, dx:dx + dw] == k
-                wall[dy:dy + dh, dx:dx + dw] |= part
-                own[dy:dy + dh, dx:dx + dw] |= part & mask[dy:dy + dh, dx:dx + dw].astype(bool)
+                box = slice(dy, dy + dh), slice(dx, dx + dw)
+                part = as_drawn[box] == k
+                wall[box] |= part
+                own[box] |= part & mask[box].astype(bool)
             else:
-                x0, y0 = max(0, x0 - m), max(0, y0 - m)
-                wall[y0:y1 + m, x0:x1 + m] |= removed[y0:y1 + m, x0:x1 + m]
+                box = slice(max(0, y0 - m), y1 + m), slice(max(0, x0 - m), x1 + m)
+                wall[box] |= drawn[box] & (1 - mask[box])  # the ink that went with the rules
     area = np.pad(cv2.morphologyEx(wall, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), 1)
     cv2.floodFill(area, None, (0, 0), 2)  # the outside: neither a loop nor what it encloses
     enclosed = (area != 2).astype(np.uint8)[1:-1, 1:-1]

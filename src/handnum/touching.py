@@ -10,8 +10,9 @@ model calls "not a digit" is split.
 Neighbouring digits of a number often overlap (a loop reaching under the next digit): there a
 cut that winds through the least ink ("seam") wanders into loops and cuts digits apart, while a
 straight cut keeps each digit nearly whole (on the generated touching pages, digits cut straight
-at the middle of their overlap are read right 98 % of the time). So marks that look like a row of digits (`digit_like`: as tall as the page's
-digits, not among letters, not a number with a circle around it) are cut straight; other marks
+at the middle of their overlap are read right 98 % of the time). So marks that look like a row
+of digits (`digit_like`: as tall as the page's digits, not among letters, not a number with a
+circle around it) are cut straight; other marks
 (a word, a scribble, a digit touching a frame) keep seams, which leave their pieces looking
 like what they are. A digit-like split with a sure digit but also a weak piece is then refined
 once (`_refinements`): the cuts beside the weak piece are moved a little either way and the weak
@@ -90,10 +91,10 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
                    scale: float | None = None, beside: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Classify the split proposals of wide candidates that are not clearly one digit (one batch,
     one more for refinements, one with the piece model for a second look) and replace each such
-    candidate by its best split. `whole` (N, 11) holds the candidates' own probabilities; `scale` and `beside` the page's digit height
-    and that of the sure digits beside each candidate (`layout.digit_scale`, `layout.line_scale`
-    of these candidates; computed here when not given); which are tried: `_to_try`. Returns boxes
-    (M, 4) and class probabilities (M, 11)."""
+    candidate by its best split. `whole` (N, 11) holds the candidates' own probabilities; `scale`
+    and `beside` the page's digit height and that of the sure digits beside each candidate
+    (`layout.digit_scale`, `layout.line_scale` of these candidates; computed here when not
+    given); which are tried: `_to_try`. Returns boxes (M, 4) and class probabilities (M, 11)."""
     if beside is None:
         scale, beside = digit_scale(comps.boxes, whole), line_scale(comps.boxes, whole)
     tried, narrow, like = _to_try(comps.boxes, whole, scale, beside)
@@ -110,11 +111,11 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
         _classify(cands, _refinements(cands, weak), model, cache)
         paths.update({i: _best(cands[i], whole[i]) for i in weak})
     for i in narrow:  # a narrow mark is split only into sure digits
-        if not all(_sure(cands[i].pieces[ij][1]) for ij in paths[i]):
+        if not _all_sure(cands[i], paths[i]):
             paths[i] = []
     crowded, second = _crowded(comps.boxes, scale), model.piece_model()
     again = {i: Candidate(*crops[k], cuts[k]) for k, i in enumerate(tried) if second is not model
-             and crowded[i] and not (paths[i] and all(_sure(cands[i].pieces[ij][1]) for ij in paths[i]))}
+             and crowded[i] and not (paths[i] and _all_sure(cands[i], paths[i]))}
     if again:
         _look_again(again, cands, paths, whole, second)
     out_boxes, out_probs = [], []
@@ -187,6 +188,11 @@ def among_letters(boxes: np.ndarray, probs: np.ndarray, which: list[int], reach:
 def _sure(probs: np.ndarray) -> bool:
     """A piece read as a digit at least SURE."""
     return probs.argmax() != NOT_A_DIGIT and probs.max() >= SURE
+
+
+def _all_sure(c: Candidate, path: list[tuple[int, int]]) -> bool:
+    """Every piece of the split `path` of `c` a sure digit (True for no pieces)."""
+    return all(_sure(c.pieces[ij][1]) for ij in path)
 
 
 def _worth_refining(probs: list[np.ndarray]) -> bool:
