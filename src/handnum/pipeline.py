@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from . import deskew, io, layout, orient, paper, preprocess, segment, touching
+from . import deskew, io, layout, orient, paper, preprocess, recheck, segment, touching
 from .model import NOT_A_DIGIT, Model, load_model
 from .normalize import candidate_images
 from .results import Digit, Line, Number, Page, Rejected
@@ -93,6 +93,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
                               model, started, turn)
             return _turned_back(page, original, turn)
     scale_px = layout.digit_scale(comps.boxes, whole)  # the page's digit height, if it has sure digits
+    comps, whole = recheck.shed_extras(ink, comps, whole, model, scale_px)
     beside = layout.line_scale(comps.boxes, whole)      # ... and of the digits beside each mark
     boxes, probs = touching.split_touching(ink, comps, whole, model, scale_px, beside)
 
