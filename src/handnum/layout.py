@@ -9,6 +9,7 @@ import numpy as np
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
 ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their size stand beside them
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
+SMALL_PRINT = 0.6  # a cluster this short for the page's digits with two letters: a printed label
 X_HEIGHT, SHORT_WORD = 0.75, 5  # a sure letter this short for its cluster of at most this many marks: a word
 
 
@@ -134,7 +135,7 @@ def _walls_in(walls: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> int:
 
 
 def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: float = 0.34,
-             joined: np.ndarray | None = None) -> np.ndarray:
+             joined: np.ndarray | None = None, scale: float | None = None) -> np.ndarray:
     """Mark marks that belong to a word: a tight cluster (as a number would be; or neighbouring
     boxes of one form field, `joined` as in `split_numbers`) of at least two marks of which at
     least `share` are letter-sized marks that are not digits ("Total", "km", "Nr." beside a
@@ -144,7 +145,9 @@ def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: floa
     in a cluster of at most SHORT_WORD marks, a sure one at most X_HEIGHT of the cluster's
     tallest makes a word whatever the share (a lowercase letter between capitals and ascenders:
     "Tel.", whose T and l read as 7 and 1; the digits of a number are about one height, and in a
-    long number one odd mark is more likely a blot on a digit). Returns a bool array over `boxes`."""
+    long number one odd mark is more likely a blot on a digit). In a cluster under SMALL_PRINT of
+    the page's digit height (`scale`), two letters the model is sure of make a word whatever the
+    share: a printed label ("Issued", whose I, s and u read as digits). Returns a bool array."""
     out = np.zeros(len(boxes), bool)
     junk = probs.argmax(1) == probs.shape[1] - 1
     if len(boxes) < 2 or not junk.any():
@@ -159,8 +162,9 @@ def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: floa
             enough, n = max(1, share * sized.sum()), sized.sum()
             narrow = letters & sure[cluster] & (w < h)
             short = letters & sure[cluster] & (h <= X_HEIGHT * h.max())
+            small_print = scale is not None and h.max() < SMALL_PRINT * scale
             if n >= 2 and (letters.sum() >= max(2, enough) or narrow.sum() >= enough
-                           or (short.any() and n <= SHORT_WORD)):
+                           or (short.any() and n <= SHORT_WORD) or (small_print and (letters & (probs[cluster, -1] >= 0.9)).sum() >= 2)):
                 out[cluster] = True
     return out
 
