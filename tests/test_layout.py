@@ -147,6 +147,13 @@ def test_words_beside_numbers_need_two_letters_or_one_sure_one():
     unsure = (3, 0.3, 0.7)
     marks = (digit,) * 5 + (unsure, unsure)    # a line of small digits with two it doubts stays
     assert in_words(np.array(label), probs(*marks), gap=0.3, scale=70.0).tolist() == [False] * 7
+    # lowercase print: "gmail" (g, i, l tall; m and a on the baseline, 0.6 of them) with one sure letter
+    gmail = [[0, 0, 20, 40], [25, 16, 45, 40], [50, 16, 70, 40], [75, 0, 82, 40], [87, 0, 94, 40]]
+    assert word(gmail, letter, digit, digit, digit, digit) == [True] * 5
+    assert word(gmail, digit, digit, digit, digit, digit) == [False] * 5  # no letter at all: no word
+    # "8R1000": one tall letter (R) beside a number with small zeros is no lowercase pattern
+    r1000 = [[0, 10, 25, 40], [30, 0, 60, 40]] + [[65 + 25 * k, 16, 85 + 25 * k, 40] for k in range(4)]
+    assert word(r1000, digit, letter, digit, digit, digit, digit) == [False] * 6
 
 
 def test_walled_joins_marks_in_neighbouring_boxes_only():

@@ -9,8 +9,9 @@ import numpy as np
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
 ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their size stand beside them
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
-SMALL_PRINT = 0.6  # a cluster this short for the page's digits with two letters: a printed label
 X_HEIGHT, SHORT_WORD = 0.75, 5  # a sure letter this short for its cluster of at most this many marks: a word
+SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits, letters this sure: a label
+LOWER, ASCENDER = 0.65, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
 
 
 def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -139,34 +140,49 @@ def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: floa
     """Mark marks that belong to a word: a tight cluster (as a number would be; or neighbouring
     boxes of one form field, `joined` as in `split_numbers`) of at least two marks of which at
     least `share` are letter-sized marks that are not digits ("Total", "km", "Nr." beside a
-    number; a name in capitals in a form; a speck or a broken-off flag does not make a word).
-    One such letter is enough when it is a sure one (no digit reading over DOUBTED_DIGIT) and
-    narrower than tall (one letter, not two digits run together: "kg", whose g reads as a 9);
-    in a cluster of at most SHORT_WORD marks, a sure one at most X_HEIGHT of the cluster's
-    tallest makes a word whatever the share (a lowercase letter between capitals and ascenders:
-    "Tel.", whose T and l read as 7 and 1; the digits of a number are about one height, and in a
-    long number one odd mark is more likely a blot on a digit). In a cluster under SMALL_PRINT of
-    the page's digit height (`scale`), two letters the model is sure of make a word whatever the
-    share: a printed label ("Issued", whose I, s and u read as digits). Returns a bool array."""
+    number; a name in capitals in a form; a speck or a broken-off flag does not make a word),
+    or with fewer letters in the patterns of `_word_evidence`. `scale`: the page's digit height.
+    Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     junk = probs.argmax(1) == probs.shape[1] - 1
     if len(boxes) < 2 or not junk.any():
         return out
     heights, widths = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
-    sure = junk & (probs[:, :-1].max(1) < DOUBTED_DIGIT)
     for line in group_lines(boxes):
         for cluster in split_numbers(boxes, line, gap, joined):
             h, w = heights[cluster], widths[cluster]
             sized = h >= 0.4 * np.median(h)  # dots and specks do not count
             letters = junk[cluster] & sized & (w <= 1.5 * h)  # not a blob of digits
-            enough, n = max(1, share * sized.sum()), sized.sum()
-            narrow = letters & sure[cluster] & (w < h)
-            short = letters & sure[cluster] & (h <= X_HEIGHT * h.max())
-            small_print = scale is not None and h.max() < SMALL_PRINT * scale
-            if n >= 2 and (letters.sum() >= max(2, enough) or narrow.sum() >= enough
-                           or (short.any() and n <= SHORT_WORD) or (small_print and (letters & (probs[cluster, -1] >= 0.9)).sum() >= 2)):
+            n = sized.sum()
+            if n >= 2 and (letters.sum() >= max(2, share * n)
+                           or _word_evidence(boxes[cluster], probs[cluster], letters, sized, share, scale)):
                 out[cluster] = True
     return out
+
+
+def _word_evidence(boxes: np.ndarray, probs: np.ndarray, letters: np.ndarray, sized: np.ndarray,
+                   share: float, scale: float | None) -> bool:
+    """A cluster with fewer letters than `share` that is a word all the same, because of:
+    - one sure letter (no digit reading over DOUBTED_DIGIT) narrower than tall (one letter, not
+      two digits run together: "kg", whose g reads as a 9), where one is enough for the share;
+    - in a cluster of at most SHORT_WORD marks, a sure letter at most X_HEIGHT of the tallest (a
+      lowercase letter between capitals and ascenders: "Tel.", whose T and l read as 7 and 1; the
+      digits of a number are about one height, and in a long number one odd mark is more likely a
+      blot on a digit);
+    - under SMALL_PRINT of the page's digit height, two letters the model is sure of (>= SURE_JUNK
+      "not a digit"): a printed label ("Issued", whose I, s and u read as digits);
+    - two marks at most LOWER of the tallest on its baseline, two at least ASCENDER of it, and a
+      letter the model is sure of: lowercase print ("@gmail", whose g, m, a, i, l read as digits;
+      a number's small zeros beside one tall letter, "8R1000", are no such pattern)."""
+    h, w, bottom = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3]
+    tall = h.max()
+    sure = letters & (probs[:, :-1].max(1) < DOUBTED_DIGIT)
+    sure_junk = letters & (probs[:, -1] >= SURE_JUNK)
+    lower = sized & (h <= LOWER * tall) & (bottom >= bottom[h.argmax()] - 0.12 * tall)
+    return bool((sure & (w < h)).sum() >= max(1, share * sized.sum())
+                or ((sure & (h <= X_HEIGHT * tall)).any() and sized.sum() <= SHORT_WORD)
+                or (scale is not None and tall < SMALL_PRINT * scale and sure_junk.sum() >= 2)
+                or (lower.sum() >= 2 and (h >= ASCENDER * tall).sum() >= 2 and sure_junk.any()))
 
 
 def doubted_in_numbers(boxes: np.ndarray, probs: np.ndarray, excluded: np.ndarray, beside: np.ndarray,
