@@ -174,3 +174,20 @@ def test_walled_joins_marks_in_neighbouring_boxes_only():
     squares[:, 360:362] = 1
     boxes = np.array([[262, 150, 292, 210], [325, 150, 375, 210]])
     assert not walled(boxes, squares)[0, 1]  # one line between, but another runs through the mark: written freely
+
+
+def test_small_print_lines_with_letters():
+    from handnum.layout import in_small_print
+
+    def probs(*rows):  # p(not a digit) per mark; the rest on a 4
+        out = np.zeros((len(rows), 11))
+        out[:, 10], out[:, 4] = rows, 1 - np.array(rows)
+        return out
+
+    hint = np.array(row(0, [0, 60, 120, 180, 240, 300]))  # "d d y y y y": marks 40 px tall, far apart
+    p = probs(0.95, 0.97, 0.3, 0.4, 0.2, 0.3)
+    assert in_small_print(hint, p, scale=70.0).tolist() == [True] * 6
+    assert not in_small_print(hint, p, scale=60.0).any()     # 40 px is not small print for 60 px digits
+    assert not in_small_print(hint, probs(0.95, 0.5, 0.3, 0.4, 0.2, 0.3), scale=70.0).any()  # one letter
+    many = np.array(row(0, [60 * k for k in range(10)]))    # two failed pieces among ten small digits
+    assert not in_small_print(many, probs(0.95, 0.97, *[0.1] * 8), scale=70.0).any()

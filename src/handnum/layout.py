@@ -11,6 +11,7 @@ ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their s
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
 X_HEIGHT, SHORT_WORD = 0.75, 5  # a sure letter this short for its cluster of at most this many marks: a word
 SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits, letters this sure: a label
+PRINT_CONFIDENCE = 0.9  # on a line of small print with letters (`in_small_print`), digits count this sure
 LOWER, ASCENDER = 0.65, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
 
 
@@ -183,6 +184,23 @@ def _word_evidence(boxes: np.ndarray, probs: np.ndarray, letters: np.ndarray, si
                 or ((sure & (h <= X_HEIGHT * tall)).any() and sized.sum() <= SHORT_WORD)
                 or (scale is not None and tall < SMALL_PRINT * scale and sure_junk.sum() >= 2)
                 or (lower.sum() >= 2 and (h >= ASCENDER * tall).sum() >= 2 and sure_junk.any()))
+
+
+def in_small_print(boxes: np.ndarray, probs: np.ndarray, scale: float | None) -> np.ndarray:
+    """Marks on a line of small print: every mark of the line under SMALL_PRINT of the page's
+    digit height (`scale`) and at least two of them, and a quarter, letters the model is sure of
+    (a form's printed labels and hints: "d d m m y y y y" under a date's boxes, whose y's read as
+    unsure 4s; a line of small touching digits has a failed piece or two among many digits).
+    Returns a bool array over `boxes`."""
+    out = np.zeros(len(boxes), bool)
+    if scale is None or len(boxes) < 2:
+        return out
+    h = boxes[:, 3] - boxes[:, 1]
+    sure_junk = probs[:, -1] >= SURE_JUNK
+    for line in group_lines(boxes):
+        if h[line].max() < SMALL_PRINT * scale and sure_junk[line].sum() >= max(2, 0.25 * len(line)):
+            out[line] = True
+    return out
 
 
 def doubted_in_numbers(boxes: np.ndarray, probs: np.ndarray, excluded: np.ndarray, beside: np.ndarray,

@@ -101,6 +101,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
     cells = layout.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
     in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, scale=scale_px)
+    print_ = layout.in_small_print(boxes, probs, scale_px)  # among printed labels only sure digits count
     line_px = layout.line_scale(boxes, probs)  # the height of the sure digits beside each mark
     odd = layout.out_of_scale(boxes, probs, scale_px, line_px)
     kept = layout.doubted_in_numbers(boxes, probs, in_word | np.array([bool(o) for o in odd], bool), line_px,
@@ -116,7 +117,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             rejected.append(Rejected(box, "word", float(p[cls])))
         elif cls == NOT_A_DIGIT:
             rejected.append(Rejected(box, "not-a-digit", float(p[cls])))
-        elif p[cls] < opts.min_confidence:
+        elif p[cls] < (max(opts.min_confidence, layout.PRINT_CONFIDENCE) if print_[i] else opts.min_confidence):
             rejected.append(Rejected(box, "low-confidence", float(p[cls])))
         else:
             top = np.argsort(p[:NOT_A_DIGIT])[::-1][:3]

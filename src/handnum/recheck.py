@@ -22,10 +22,11 @@ FLAT = 6.0  # a set-aside piece this many times as wide as tall is a line
 
 def shed_extras(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Model,
                 scale: float | None = None) -> tuple[Components, np.ndarray]:
-    """Candidates of several pieces that read "not a digit" whose main piece, with most of their
-    ink and near the page's digit height (`scale`, if known: small print and drawings are left
-    alone), reads as a
-    sure digit alone are replaced by that piece (one more batch, only for such candidates).
+    """Candidates of several pieces that read "not a digit" whose main piece reads as a sure digit
+    alone are replaced by that piece (one more batch, only for such candidates). The main piece
+    holds most of their ink, the others reach beyond its box (bits inside it may be its own: a
+    broken 1 touching a 3 reads as a sure 3 without them, and is left to the splitter), and it is
+    near the page's digit height (`scale`, if known: small print and drawings are left alone).
     Returns the components and their class probabilities, updated."""
     tried, mains, boxes, rests = [], [], [], []
     for i, group in enumerate(comps.groups):
@@ -37,7 +38,8 @@ def shed_extras(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Mo
         main = max(group, key=ink_of.__getitem__)
         box = _box_of(crop == main, x0, y0)
         tall = (box[3] - box[1]) / scale if scale else 1.0
-        if ink_of[main] < SHARE * sum(ink_of.values()) or not TALL[0] <= tall <= TALL[1]:
+        beyond = np.abs(box - comps.boxes[i]).max() >= 0.1 * (box[3] - box[1])  # not bits within it
+        if ink_of[main] < SHARE * sum(ink_of.values()) or not TALL[0] <= tall <= TALL[1] or not beyond:
             continue
         tried.append(i)
         mains.append(main)
