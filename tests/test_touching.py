@@ -23,6 +23,17 @@ def test_a_word_in_small_print_is_not_split_but_a_row_of_digits_is():
     assert 2 not in tried and 6 in tried and not narrow
 
 
+def test_a_lone_mark_under_split_low_is_not_split():
+    # an "m" of a printed hint, alone (no letters beside it), 0.35 of the page's 80 px digits
+    boxes = np.array([[10, 10, 50, 38], [100, 100, 230, 180]])
+    whole = probs(10, 10)
+    tried, _, _ = _to_try(boxes, whole, 80.0, np.full(len(boxes), np.nan))
+    assert tried == [1]
+    tried, _, _ = _to_try(np.array([[10, 10, 80, 44], [100, 100, 230, 180]]), whole, 80.0,
+                          np.full(2, np.nan))
+    assert tried == [0, 1]  # at 0.43 of it: maybe a line of small touching digits
+
+
 def test_only_rows_of_digits_at_the_page_height_get_a_second_look():
     from handnum.touching import _crowded
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .layout import SPECK, digit_scale, line_scale
+from .layout import digit_scale, line_scale
 from .model import NOT_A_DIGIT, Model
 from .normalize import normalize, own_ink
 from .segment import Components
@@ -45,6 +45,8 @@ SURE = 0.9           # a piece read as a digit this surely needs no second look
 JUNK_RATIO = 0.55    # a digit-like "not a digit" this wide for its height may be a 1 touching a digit
 MOVE_STEP, MOVE_REACH = 0.1, 0.1  # refinement: a cut is moved by these steps up to this far (heights)
 SPLIT_STEP, SPLIT_MARGIN = 0.3, 0.25  # ... and a weak piece is cut every step, this far from its ends
+SPLIT_LOW = 0.4     # marks under this share of the page's digit height are never split (a run of
+                    # digits that small is rare; a letter of small print split reads as 1s and 7s)
 CROWD_ASPECT, CROWD_HEIGHT = 1.2, 0.6  # marks this wide for their height, this tall for the page: a second look
 
 Pieces = dict  # (cut, cut) -> (mask (h, w) bool, class probabilities (11,)) of the ink between them
@@ -135,11 +137,11 @@ def _to_try(boxes: np.ndarray, whole: np.ndarray, scale: float | None,
             beside: np.ndarray) -> tuple[list[int], set[int], np.ndarray]:
     """The candidates to split (`needs_split`, and digit-like "not a digit" marks at least
     JUNK_RATIO as wide as tall: a 1 touching a digit makes a narrow pair), those of them that
-    are narrow, and `digit_like` over all. Marks lower than SPECK of the page's digits or 0.6 of
+    are narrow, and `digit_like` over all. Marks lower than SPLIT_LOW of the page's digits or 0.6 of
     those beside them (bits of lines, dashes, words beside bigger digits) are left alone, and so
     are marks among letters under 0.6 of the page's digit height: words in small print (a form's
     labels), whose pieces only pass for digits."""
-    low = np.fmax(SPECK * (scale or 0), np.nan_to_num(0.6 * beside))
+    low = np.fmax(SPLIT_LOW * (scale or 0), np.nan_to_num(0.6 * beside))
     tall = [i for i, box in enumerate(boxes) if box[3] - box[1] >= low[i]]
     wide = [i for i in tall if needs_split(boxes[i], whole[i])]
     narrow = [i for i in tall if whole[i].argmax() == NOT_A_DIGIT and i not in wide
