@@ -4,9 +4,9 @@ The splitter (`handnum.touching`) cuts a mark that holds several digits with str
 the middle of each overlap, so every piece it shows the model carries bits of its neighbours: the
 end of a 0's loop, the foot of a 2. The main model never saw such pieces and often calls them
 "not a digit" or a wrong digit. These samples are exactly such pieces: MNIST *training* digits
-put side by side, neighbours overlapping by up to MAX_OVERLAP of their width, cut straight near
-the middle of each overlap and normalised as the splitter does; the label is the digit in the
-middle. Pieces across two digits (the right half of one, the left half of the next) and pieces
+put side by side, neighbours overlapping by up to MAX_OVERLAP of their width (some written in one
+stroke: the digit before ends where the next begins, `OCCLUDE`), cut straight near the middle of
+each overlap and normalised as the splitter does; the label is the digit in the middle. Pieces across two digits (the right half of one, the left half of the next) and pieces
 of scribbles are "not a digit": the splitter weighs every way to cut, and a cut in the wrong
 place, or a scribble split like any other wide mark, must not leave pieces that pass for digits.
 """
@@ -21,6 +21,8 @@ from ..normalize import normalize
 MAX_OVERLAP = 0.35  # neighbours overlap by up to this share of the narrower one's width
 JITTER = 0.12       # cuts land this far (share of the row's height) either side of the overlap's middle
 HEIGHT = 40         # rows are drawn this tall, about as tall as the splitter's copies (SPLIT_HEIGHT)
+OCCLUDE = 0.5       # share of neighbours written in one stroke with the digit before: its ink under
+                    # this one is left out ("1000" written as 1CCO: each 0 open where the next begins)
 
 
 def _digit(rng: np.random.Generator, digits: np.ndarray, k: int | None = None) -> tuple[np.ndarray, int]:
@@ -57,6 +59,10 @@ def row_piece(rng: np.random.Generator, digits: np.ndarray, ones: np.ndarray | N
         if (n == 0 and ends[0]) or (n == 2 and ends[1]):
             continue
         region = canvas[y:y + p.shape[0], x0:x1]
+        if n and rng.random() < OCCLUDE:  # written in one stroke: the digit before ends where this begins
+            ink = p > 40
+            left = np.where(ink.any(1), ink.argmax(1), p.shape[1])  # this digit's left edge, per row
+            region[np.arange(p.shape[1])[None, :] >= left[:, None]] = 0
         np.maximum(region, p, out=region)
     (a0, a1, _), (b0, b1, _), (c0, c1, _) = spans
     if mode == "straddle":
