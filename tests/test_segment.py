@@ -132,7 +132,7 @@ def test_a_loop_opened_by_rule_removal_still_encloses_its_digits():
     removed = loop.copy()
     removed[:, :110], removed[:, 190:], removed[40:] = 0, 0, 0  # a bit of its top went with a ruled line
     mask = ((loop & (1 - removed)) | digits).astype(np.uint8)
-    assert len(find_candidates(mask).boxes) == 2                # open: the "0" went with the loop
+    assert len(find_candidates(mask).boxes) == 1                # open, nothing to close it: no loop
     c = find_candidates(mask, drawn=mask | removed)
     assert sorted(map(tuple, c.boxes.tolist()))[0][2:] == (98, 153) and len(c.boxes) == 3
 
@@ -150,3 +150,18 @@ def test_a_loop_split_in_two_by_rule_removal_still_encloses_its_digits():
     c = find_candidates(mask, drawn=mask | removed)
     boxes = sorted(map(tuple, c.boxes.tolist()))
     assert len(boxes) == 4 and boxes[0][:2] == (66, 64)        # the "0" kept, the halves of the loop gone
+
+
+def test_digits_run_together_round_a_neighbour_are_no_loop():
+    # a thin "48" joined to a dash, whose box holds the centre of the "1" after it: no inside
+    mask = np.zeros((120, 260), np.uint8)
+    cv2.line(mask, (20, 100), (40, 20), 1, 2)                 # 4 ...
+    cv2.line(mask, (20, 100), (60, 100), 1, 2)
+    cv2.line(mask, (50, 40), (50, 110), 1, 2)
+    cv2.ellipse(mask, (80, 50), (12, 14), 0, 0, 360, 1, 2)   # ... 8 ...
+    cv2.ellipse(mask, (80, 85), (14, 18), 0, 0, 360, 1, 2)
+    cv2.line(mask, (60, 100), (68, 90), 1, 2)
+    cv2.line(mask, (80, 104), (170, 104), 1, 2)               # ... a long stroke under the 1
+    cv2.line(mask, (150, 28), (150, 96), 1, 3)               # 1, a little shorter
+    c = find_candidates(mask)
+    assert len(c.boxes) == 2 and not c.dropped               # nothing taken for a loop and dropped

@@ -14,6 +14,7 @@ import numpy as np
 # pieces of one digit span at most this many times their tallest member's height (1.6 let a line
 # of small digits written just above a big one join it as its "pieces")
 UNION_TALL = 1.5
+HOLLOW = 0.25  # a loop round other marks encloses at least this share of its box
 
 
 @dataclass
@@ -116,6 +117,10 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     flat = (w > line_aspect * h) & (w >= 2 * min_height)
     solid = big_enough & ~flat
     ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
+    if peel and ring.any():  # ... that is a loop: it holds an inside (digits run together do not)
+        idx = np.nonzero(ring)[0]
+        walls = loop_walls(mask, labels, idx + 1, drawn, boxes[idx])[0]
+        ring[idx] = hollow(walls, boxes[idx]) >= HOLLOW
     if peel and ring.any():  # look again without the loops, keeping the digits that touched them
         comps = find_candidates(peel_rings(mask, labels, np.nonzero(ring)[0] + 1, drawn, boxes[ring]),
                                 min_height, min_area, line_aspect, peel=False)
@@ -143,11 +148,21 @@ def peel_rings(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray,
                drawn: np.ndarray | None = None, boxes: np.ndarray | None = None) -> np.ndarray:
     """`mask` without the loops `rings` (label ids), except their ink that lies well inside the
     area they enclose (more than a stroke width from its edge): digits written touching a circle
-    drawn round them keep nearly all their strokes. Small breaks in a loop are closed first, and
-    so are the parts of it taken out as ruled lines (what `drawn`, the ink before that, has more:
-    the flat top and bottom of a long ellipse), or the loop would enclose nothing: the loop as
-    drawn (its other half included) where that is not much bigger than the loop's box (`boxes`),
-    else the removed ink within that box (a form's boxes hang together with everything on them)."""
+    drawn round them keep nearly all their strokes. The loops are closed first (`loop_walls`)."""
+    wall, own, pen = loop_walls(mask, labels, rings, drawn, boxes)
+    r = int(np.ceil(pen)) + 2
+    inner = cv2.erode(enclosed_by(wall), np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+    return mask & (1 - (own & (1 - inner)))
+
+
+def loop_walls(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray, drawn: np.ndarray | None = None,
+               boxes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """The loops `rings` (label ids) as walls, uint8 masks: (wall, their own ink, pen width).
+    Small breaks are closed later (`enclosed_by`); here the parts taken out as ruled lines are
+    put back (what `drawn`, the ink before that, has more: the flat top and bottom of a long
+    ellipse), or the loop would enclose nothing: the loop as drawn (its other half included)
+    where that is not much bigger than the loop's box (`boxes`), else the removed ink within that
+    box (a form's boxes hang together with everything on them)."""
     own = np.isin(labels, rings).astype(np.uint8)
     pen = 2 * float(np.percentile(cv2.distanceTransform(own, cv2.DIST_L2, 3)[own > 0], 90))
     wall = own.copy()
@@ -166,12 +181,20 @@ def peel_rings(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray,
             else:
                 box = slice(max(0, y0 - m), y1 + m), slice(max(0, x0 - m), x1 + m)
                 wall[box] |= drawn[box] & (1 - mask[box])  # the ink that went with the rules
+    return wall, own, pen
+
+
+def enclosed_by(wall: np.ndarray) -> np.ndarray:
+    """What walls (uint8) enclose, themselves included, small breaks closed: uint8 mask."""
     area = np.pad(cv2.morphologyEx(wall, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), 1)
     cv2.floodFill(area, None, (0, 0), 2)  # the outside: neither a loop nor what it encloses
-    enclosed = (area != 2).astype(np.uint8)[1:-1, 1:-1]
-    r = int(np.ceil(pen)) + 2
-    inner = cv2.erode(enclosed, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
-    return mask & (1 - (own & (1 - inner)))
+    return (area != 2).astype(np.uint8)[1:-1, 1:-1]
+
+
+def hollow(walls: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Per box, the share of it that the `walls` enclose without being wall: a loop's inside."""
+    inside = enclosed_by(walls) & (1 - walls)
+    return np.array([inside[y0:y1, x0:x1].mean() if x1 > x0 and y1 > y0 else 0.0 for x0, y0, x1, y1 in boxes])
 
 
 def enclosures(boxes: np.ndarray, solid: np.ndarray) -> np.ndarray:
