@@ -151,6 +151,10 @@ def test_words_beside_numbers_need_two_letters_or_one_sure_one():
     gmail = [[0, 0, 20, 40], [25, 16, 45, 40], [50, 16, 70, 40], [75, 0, 82, 40], [87, 0, 94, 40]]
     assert word(gmail, letter, digit, digit, digit, digit) == [True] * 5
     assert word(gmail, digit, digit, digit, digit, digit) == [False] * 5  # no letter at all: no word
+    # "Sum": S reads as a sure 5, u as a letter (not surely), m as a letter wider than 1.5 of its height
+    sum_ = [[0, 0, 15, 18], [16, 5, 29, 18], [31, 5, 52, 18]]
+    assert word(sum_, (5, 0.99, 0.01), (4, 0.085, 0.915), letter) == [True] * 3  # a short m is a letter
+    assert word([[0, 0, 20, 18], [22, 0, 52, 18]], digit, letter) == [False] * 2  # a full-height blob is not
     # "8R1000": one tall letter (R) beside a number with small zeros is no lowercase pattern
     r1000 = [[0, 10, 25, 40], [30, 0, 60, 40]] + [[65 + 25 * k, 16, 85 + 25 * k, 40] for k in range(4)]
     assert word(r1000, digit, letter, digit, digit, digit, digit) == [False] * 6

@@ -153,7 +153,8 @@ def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: floa
         for cluster in split_numbers(boxes, line, gap, joined):
             h, w = heights[cluster], widths[cluster]
             sized = h >= 0.4 * np.median(h)  # dots and specks do not count
-            letters = junk[cluster] & sized & (w <= 1.5 * h)  # not a blob of digits
+            # letters: not a blob of digits (wider than 1.5 heights), unless short (a lowercase m)
+            letters = junk[cluster] & sized & ((w <= 1.5 * h) | (h <= X_HEIGHT * h.max()))
             n = sized.sum()
             if n >= 2 and (letters.sum() >= max(2, share * n)
                            or _word_evidence(boxes[cluster], probs[cluster], letters, sized, share, scale)):
