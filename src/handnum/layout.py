@@ -9,7 +9,7 @@ import numpy as np
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
 ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their size stand beside them
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
-X_HEIGHT, SHORT_WORD = 0.75, 5  # a sure letter this short for its cluster of at most this many marks: a word
+X_HEIGHT, SHORT_WORD = 0.8, 5  # a sure letter this short for its cluster of at most this many marks: a word
 SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits, letters this sure: a label
 PRINT_CONFIDENCE = 0.9  # on a line of small print with letters (`in_small_print`), digits count this sure
 LOWER, ASCENDER = 0.65, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
