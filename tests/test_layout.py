@@ -10,6 +10,14 @@ def row(y, xs, h=40, w=25, slope=0.0):
     return [[x, int(y + slope * x), x + w, int(y + slope * x) + h] for x in xs]
 
 
+def test_a_mark_joins_the_line_whose_newest_mark_is_near():
+    # "041:8 ... 0 kg": the colon's lower dot starts a line of its own that the 8 follows; the g
+    # overlaps the 1 far to the left as much as the k beside it, and goes with the k
+    b = np.array([[30, 2, 91, 70], [97, 0, 146, 70], [153, 0, 193, 71], [201, 33, 206, 50], [201, 59, 206, 68],
+                  [210, 7, 256, 73], [681, 1, 734, 72], [788, 7, 826, 57], [826, 20, 864, 71]])
+    assert any(7 in line and 8 in line for line in group_lines(b))
+
+
 def test_two_lines_in_reading_order():
     boxes = np.array(row(200, [10, 40, 70]) + row(100, [10, 40]))
     assert group_lines(boxes) == [[3, 4], [0, 1, 2]]

@@ -12,6 +12,7 @@ DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its l
 X_HEIGHT, SHORT_WORD = 0.8, 5  # a sure letter this short for its cluster of at most this many marks: a word
 SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits, letters this sure: a label
 PRINT_CONFIDENCE = 0.9  # on a line of small print with letters (`in_small_print`), digits count this sure
+NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark is preferred for it
 LOWER, ASCENDER = 0.65, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
 
 
@@ -27,7 +28,9 @@ def group_lines(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
     Boxes are taken left to right; each joins the line whose *last* boxes overlap it most
     vertically (at least `min_overlap`), so a slightly skewed line is followed along its slope.
     A speck or a dot (the full stop of "Nr.") does not end a line: the last mark at least half
-    as tall as the new one counts.
+    as tall as the new one counts. A line whose newest mark ends within NEAR heights of the new
+    one is preferred to lines that ended far to the left (two lines at one height: "kg" after a
+    line split by a colon's dot).
     """
     order = np.argsort(boxes[:, 0], kind="stable")
     y0, y1 = boxes[:, 1], boxes[:, 3]
@@ -42,6 +45,9 @@ def group_lines(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
             pick = np.where(ok.any(1), 3 - np.argmax(ok[:, ::-1], 1), 3)  # ... else the last mark
             j = tail[np.arange(len(tail)), pick]
             ov = (np.minimum(y1[j], y1[i]) - np.maximum(y0[j], y0[i])) / np.maximum(1, np.minimum(h[j], h[i]))
+            near = (ov >= min_overlap) & (boxes[i, 0] - boxes[tail[:, 3], 2] <= NEAR * h[i])
+            if near.any():  # a line whose newest mark is close beats one that ended far to the left
+                ov = np.where(near, ov, -1.0)
             if ov.max() >= min_overlap:
                 best = int(np.flatnonzero(ov == ov.max())[-1])  # on a tie, the later line
         if best < 0:
