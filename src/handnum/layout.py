@@ -143,19 +143,20 @@ def _walls_in(walls: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> int:
 
 
 def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: float = 0.34,
-             joined: np.ndarray | None = None, scale: float | None = None) -> np.ndarray:
+             joined: np.ndarray | None = None, scale: float | None = None,
+             lines: list[list[int]] | None = None) -> np.ndarray:
     """Mark marks that belong to a word: a tight cluster (as a number would be; or neighbouring
     boxes of one form field, `joined` as in `split_numbers`) of at least two marks of which at
     least `share` are letter-sized marks that are not digits ("Total", "km", "Nr." beside a
     number; a name in capitals in a form; a speck or a broken-off flag does not make a word),
-    or with fewer letters in the patterns of `_word_evidence`. `scale`: the page's digit height.
-    Returns a bool array over `boxes`."""
+    or with fewer letters in the patterns of `_word_evidence`. `scale`: the page's digit height;
+    `lines`: `group_lines(boxes)`, if at hand. Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     junk = probs.argmax(1) == probs.shape[1] - 1
     if len(boxes) < 2 or not junk.any():
         return out
     heights, widths = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
-    for line in group_lines(boxes):
+    for line in group_lines(boxes) if lines is None else lines:
         for cluster in split_numbers(boxes, line, gap, joined):
             h, w = heights[cluster], widths[cluster]
             sized = h >= 0.4 * np.median(h)  # dots and specks do not count
@@ -193,18 +194,19 @@ def _word_evidence(boxes: np.ndarray, probs: np.ndarray, letters: np.ndarray, si
                 or (lower.sum() >= 2 and (h >= ASCENDER * tall).sum() >= 2 and sure_junk.any()))
 
 
-def in_small_print(boxes: np.ndarray, probs: np.ndarray, scale: float | None) -> np.ndarray:
+def in_small_print(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
+                   lines: list[list[int]] | None = None) -> np.ndarray:
     """Marks on a line of small print: every mark of the line under SMALL_PRINT of the page's
     digit height (`scale`) and at least two of them, and a quarter, letters the model is sure of
     (a form's printed labels and hints: "d d m m y y y y" under a date's boxes, whose y's read as
     unsure 4s; a line of small touching digits has a failed piece or two among many digits).
-    Returns a bool array over `boxes`."""
+    `lines`: `group_lines(boxes)`, if at hand. Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     if scale is None or len(boxes) < 2:
         return out
     h = boxes[:, 3] - boxes[:, 1]
     sure_junk = probs[:, -1] >= SURE_JUNK
-    for line in group_lines(boxes):
+    for line in group_lines(boxes) if lines is None else lines:
         if h[line].max() < SMALL_PRINT * scale and sure_junk[line].sum() >= max(2, 0.25 * len(line)):
             out[line] = True
     return out

@@ -100,8 +100,9 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     to_orig = lambda b: _scale_box(b if back is None else deskew.box_back(b, back), scale, ox, oy, w, h)  # noqa: E731
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
     cells = layout.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
-    in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, scale=scale_px)
-    print_ = layout.in_small_print(boxes, probs, scale_px)  # among printed labels only sure digits count
+    marks_lines = layout.group_lines(boxes)  # of every mark, digit or not
+    in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, scale=scale_px, lines=marks_lines)
+    print_ = layout.in_small_print(boxes, probs, scale_px, marks_lines)  # among printed labels only sure digits count
     line_px = layout.line_scale(boxes, probs)  # the height of the sure digits beside each mark
     odd = layout.out_of_scale(boxes, probs, scale_px, line_px)
     kept = layout.doubted_in_numbers(boxes, probs, in_word | np.array([bool(o) for o in odd], bool), line_px,

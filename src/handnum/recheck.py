@@ -12,7 +12,7 @@ import numpy as np
 
 from .model import NOT_A_DIGIT, Model
 from .normalize import candidate_images
-from .segment import Components
+from .segment import Components, box_of
 
 SURE = 0.9   # the main piece alone must read as a digit at least this surely,
 SHARE = 0.6  # ... hold at least this share of the candidate's ink
@@ -36,7 +36,7 @@ def shed_extras(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Mo
         crop = comps.labels[y0:y1, x0:x1]
         ink_of = {k: int((crop == k).sum()) for k in group}
         main = max(group, key=ink_of.__getitem__)
-        box = _box_of(crop == main, x0, y0)
+        box = box_of(crop == main, x0, y0)
         tall = (box[3] - box[1]) / scale if scale else 1.0
         beyond = np.abs(box - comps.boxes[i]).max() >= 0.1 * (box[3] - box[1])  # not bits within it
         if ink_of[main] < SHARE * sum(ink_of.values()) or not TALL[0] <= tall <= TALL[1] or not beyond:
@@ -44,7 +44,7 @@ def shed_extras(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Mo
         tried.append(i)
         mains.append(main)
         boxes.append(box)
-        rests.append([_box_of(crop == k, x0, y0) for k in group if k != main])
+        rests.append([box_of(crop == k, x0, y0) for k in group if k != main])
     if not tried:
         return comps, whole
     alone = candidate_images(ink, comps.labels, np.array(boxes), [[m] for m in mains])
@@ -62,8 +62,3 @@ def shed_extras(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Mo
             dropped.append((b, "line" if w > FLAT * h else "speck"))
     return Components(comps.labels, out_boxes, groups, dropped), whole
 
-
-def _box_of(mask: np.ndarray, x0: int, y0: int) -> np.ndarray:
-    """The box [x0, y0, x1, y1] of a crop's True pixels, in page pixels."""
-    ys, xs = np.nonzero(mask)
-    return np.array([x0 + xs.min(), y0 + ys.min(), x0 + xs.max() + 1, y0 + ys.max() + 1], np.int64)

@@ -119,11 +119,12 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
     if peel and ring.any():  # ... that is a loop: it holds an inside (digits run together do not)
         idx = np.nonzero(ring)[0]
-        walls = loop_walls(mask, labels, idx + 1, drawn, boxes[idx])[0]
-        ring[idx] = hollow(walls, boxes[idx]) >= HOLLOW
+        loops = loop_walls(mask, labels, idx + 1, drawn, boxes[idx])
+        ring[idx] = hollow(loops[0], boxes[idx]) >= HOLLOW
+        if ring.any() and not ring[idx].all():  # the walls of the true loops alone
+            loops = loop_walls(mask, labels, np.nonzero(ring)[0] + 1, drawn, boxes[ring])
     if peel and ring.any():  # look again without the loops, keeping the digits that touched them
-        comps = find_candidates(peel_rings(mask, labels, np.nonzero(ring)[0] + 1, drawn, boxes[ring]),
-                                min_height, min_area, line_aspect, peel=False)
+        comps = find_candidates(peel_rings(mask, *loops), min_height, min_area, line_aspect, peel=False)
         comps.dropped += [(b, "enclosure") for b in boxes[ring]]
         return comps
     # specks and flat strokes may still be pieces of a digit (a dot, the flag of a 5): merge first
@@ -144,12 +145,10 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     return Components(labels, np.array(out_boxes, np.int64).reshape(-1, 4), out_groups, dropped)
 
 
-def peel_rings(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray,
-               drawn: np.ndarray | None = None, boxes: np.ndarray | None = None) -> np.ndarray:
-    """`mask` without the loops `rings` (label ids), except their ink that lies well inside the
-    area they enclose (more than a stroke width from its edge): digits written touching a circle
-    drawn round them keep nearly all their strokes. The loops are closed first (`loop_walls`)."""
-    wall, own, pen = loop_walls(mask, labels, rings, drawn, boxes)
+def peel_rings(mask: np.ndarray, wall: np.ndarray, own: np.ndarray, pen: float) -> np.ndarray:
+    """`mask` without the loops' own ink `own`, except what lies well inside the area their closed
+    walls `wall` enclose (more than a stroke width from its edge; both from `loop_walls`): digits
+    written touching a circle drawn round them keep nearly all their strokes."""
     r = int(np.ceil(pen)) + 2
     inner = cv2.erode(enclosed_by(wall), np.ones((2 * r + 1, 2 * r + 1), np.uint8))
     return mask & (1 - (own & (1 - inner)))
@@ -233,10 +232,15 @@ def drop_at_edge(comps: Components, region: np.ndarray, band: int = 3) -> Compon
             continue
         dropped.append((box, "edge"))
         if inner_part:  # a piece merged with it off the edge (a stroke of a cut-off line above a digit)
-            x0, y0 = box[:2]
-            ys, xs = np.nonzero(np.isin(comps.labels[y0:box[3], x0:box[2]], inner_part))
-            boxes.append(np.array([x0 + xs.min(), y0 + ys.min(), x0 + xs.max() + 1, y0 + ys.max() + 1]))
+            boxes.append(box_of(np.isin(comps.labels[box[1]:box[3], box[0]:box[2]], inner_part), *box[:2]))
             groups.append(inner_part)
     if len(dropped) == len(comps.dropped):
         return comps
     return Components(comps.labels, np.array(boxes, np.int64).reshape(-1, 4), groups, dropped)
+
+
+def box_of(mask: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """The box [x0, y0, x1, y1] of a crop's True pixels, in the pixels of the page the crop starts
+    at (x0, y0) of."""
+    ys, xs = np.nonzero(mask)
+    return np.array([x0 + xs.min(), y0 + ys.min(), x0 + xs.max() + 1, y0 + ys.max() + 1], np.int64)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .layout import digit_scale, line_scale
+from .layout import SMALL_PRINT, digit_scale, line_scale
 from .model import NOT_A_DIGIT, Model
 from .normalize import normalize, own_ink
 from .segment import Components
@@ -149,7 +149,7 @@ def _to_try(boxes: np.ndarray, whole: np.ndarray, scale: float | None,
     letters = among_letters(boxes, whole, wide + narrow)
     like = digit_like(boxes, letters, scale, beside)
     narrow = [i for i in narrow if like[i]]
-    small_print = letters & (boxes[:, 3] - boxes[:, 1] < 0.6 * (scale or 0))
+    small_print = letters & (boxes[:, 3] - boxes[:, 1] < SMALL_PRINT * (scale or 0))
     wide = [i for i in wide if not small_print[i]]
     return sorted(wide + narrow), set(narrow), like
 

@@ -6,9 +6,10 @@ end of a 0's loop, the foot of a 2. The main model never saw such pieces and oft
 "not a digit" or a wrong digit. These samples are exactly such pieces: MNIST *training* digits
 put side by side, neighbours overlapping by up to MAX_OVERLAP of their width (some written in one
 stroke: the digit before ends where the next begins, `OCCLUDE`), cut straight near the middle of
-each overlap and normalised as the splitter does; the label is the digit in the middle. Pieces across two digits (the right half of one, the left half of the next) and pieces
-of scribbles are "not a digit": the splitter weighs every way to cut, and a cut in the wrong
-place, or a scribble split like any other wide mark, must not leave pieces that pass for digits.
+each overlap and normalised as the splitter does; the label is the digit in the middle. Pieces
+across two digits (the right half of one, the left half of the next) and pieces of scribbles are
+"not a digit": the splitter weighs every way to cut, and a cut in the wrong place, or a scribble
+split like any other wide mark, must not leave pieces that pass for digits.
 """
 from __future__ import annotations
 
