@@ -152,13 +152,33 @@ def _lines(mask: np.ndarray, axis: int, length: int, piece: int, gap: int, keep:
     x0, y0 = max(0, x - pad), max(0, y - pad)
     x1, y1 = min(mask.shape[1], x + w + pad), min(mask.shape[0], y + h + pad)
     out = np.zeros_like(mask)
-    out[y0:y1, x0:x1] = _long_runs(mask[y0:y1, x0:x1], runs[y0:y1, x0:x1], axis, length, piece, gap, keep)
+    # and band by band: runs in rows (columns, for vertical lines) far apart never join
+    for a, b in _bands(runs[y0:y1, x0:x1].any(axis)):
+        ys, xs = (slice(y0 + a, y0 + b), slice(x0, x1)) if axis == 1 else (slice(y0, y1), slice(x0 + a, x0 + b))
+        out[ys, xs] |= _long_runs(mask[ys, xs], runs[ys, xs], axis, length, piece, gap, keep)
     return out
+
+
+def _bands(present: np.ndarray, apart: int = 24, margin: int = 2) -> list[tuple[int, int]]:
+    """Ranges of indices around the runs of True in `present`, with `margin` on each side; runs
+    less than `apart` (at least 4: joined lines reach one index across) apart share a range."""
+    idx = np.flatnonzero(present)
+    if not len(idx):
+        return []
+    cut = np.flatnonzero(np.diff(idx) >= apart)
+    starts, ends = np.r_[idx[0], idx[cut + 1]], np.r_[idx[cut], idx[-1]]
+    return [(max(0, s - margin), min(len(present), e + margin + 1)) for s, e in zip(starts, ends)]
 
 
 def _long_runs(mask: np.ndarray, runs: np.ndarray, axis: int, length: int, piece: int, gap: int,
                keep: int) -> np.ndarray:
     """`_lines` on a crop: `runs` are the straight runs of `mask` at least `piece` px long."""
+    at = np.flatnonzero(runs.any(0 if axis == 1 else 1))  # where runs are, along the lines
+    if not len(at):
+        return np.zeros_like(mask)
+    ends = np.flatnonzero(np.diff(at) > gap + 1)  # runs this far apart along the lines never join
+    if (np.r_[at[ends], at[-1]] - np.r_[at[0], at[ends + 1]]).max() + 1 + gap < length:
+        return np.zeros_like(mask)  # nothing spans a line's length (most bands of a page without rules)
     joined = cv2.dilate(runs, np.ones((3, gap) if axis == 1 else (gap, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     extent = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
