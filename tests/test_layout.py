@@ -42,6 +42,19 @@ def test_numbers_split_at_wide_gaps_scaled_by_height():
         assert split_numbers(boxes, list(range(6))) == [[0, 1, 2], [3, 4], [5]]
 
 
+def test_the_air_beside_a_narrow_one_is_its_own():
+    """A 1 is a narrow stroke in a digit-wide cell: "14" written with the 4 a normal step after
+    the 1 leaves a box gap over 0.3 heights, but is one number; two wide digits that far apart
+    are two, and without `narrow` (words, clusters) the 1 stands apart as before."""
+    from handnum.layout import NARROW
+
+    h = 100
+    one, four = [0, 0, 8, h], [8 + 36, 0, 8 + 36 + 60, h]    # gap 36 > 0.3 h
+    boxes = np.array([one, four, [200, 0, 260, h], [296, 0, 356, h]])  # then two wide digits, gap 36
+    assert split_numbers(boxes, [0, 1, 2, 3], 0.3, None, NARROW) == [[0, 1], [2], [3]]
+    assert split_numbers(boxes, [0, 1, 2, 3], 0.3) == [[0], [1], [2], [3]]
+
+
 def test_marks_out_of_scale_with_the_page_digits():
     from handnum.layout import digit_scale, out_of_scale
 

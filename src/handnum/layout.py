@@ -13,6 +13,7 @@ X_HEIGHT, SHORT_WORD = 0.8, 5  # a sure letter this short for its cluster of at 
 SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits, letters this sure: a label
 PRINT_CONFIDENCE = 0.9  # on a line of small print with letters (`in_small_print`), digits count this sure
 NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark is preferred for it
+NARROW = 0.5  # a digit takes at least this share of its height in width: the air beside a 1 is its own
 LOWER, ASCENDER = 0.65, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
 
 
@@ -82,17 +83,19 @@ def _merge_side_by_side(boxes: np.ndarray, lines: list[list[int]], min_overlap: 
 
 
 def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.3,
-                  joined: np.ndarray | None = None) -> list[list[int]]:
+                  joined: np.ndarray | None = None, narrow: float = 0.0) -> list[list[int]]:
     """Split one line (indices sorted left to right) into numbers where the horizontal gap between
     neighbours exceeds `gap` times the line's median digit height, unless `joined[a, b]` says the
-    two sit in neighbouring boxes of one form field."""
+    two sit in neighbouring boxes of one form field. `narrow`: a mark counts as at least this share
+    of the height wide, centred on its box (the air beside a written 1 belongs to its cell)."""
     if not line:
         return []
     height = float(np.median(boxes[line, 3] - boxes[line, 1]))
+    air = np.maximum(0.0, narrow * height - (boxes[:, 2] - boxes[:, 0])) / 2  # beside a narrow 1
     numbers, current = [], [line[0]]
     for prev, nxt in zip(line, line[1:]):
         together = joined is not None and joined[prev, nxt]
-        if boxes[nxt, 0] - boxes[prev, 2] > gap * height and not together:
+        if boxes[nxt, 0] - boxes[prev, 2] - air[prev] - air[nxt] > gap * height and not together:
             numbers.append(current)
             current = []
         current.append(nxt)

@@ -130,7 +130,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         joined = None if cells is None else cells[np.ix_(digit_idx, digit_idx)]
         boxes = boxes[digit_idx]  # grouped on the straightened working copy, where lines are level
         for line in layout.group_lines(boxes):
-            numbers = layout.split_numbers(boxes, line, opts.number_gap, joined)
+            numbers = layout.split_numbers(boxes, line, opts.number_gap, joined, layout.NARROW)
             lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
     return Page(source, page_no, w, h, lines, rejected, (time.perf_counter() - started) * 1000, turn or 0,
                 skew, original)
