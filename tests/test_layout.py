@@ -218,3 +218,63 @@ def test_small_print_lines_with_letters():
     assert not in_small_print(hint, probs(0.95, 0.5, 0.3, 0.4, 0.2, 0.3), scale=70.0).any()  # one letter
     many = np.array(row(0, [60 * k for k in range(10)]))    # two failed pieces among ten small digits
     assert not in_small_print(many, probs(0.95, 0.97, *[0.1] * 8), scale=70.0).any()
+
+
+def test_evenly_spaced_letters_are_a_word_but_numbers_beside_them_are_not():
+    from handnum.layout import group_lines, in_words
+    from handnum.words import spaced_words
+
+    def probs(kinds):  # per mark: "L" a letter, a digit "0".."9" read surely
+        out = np.zeros((len(kinds), 11))
+        for k, c in enumerate(kinds):
+            out[k, 10 if c == "L" else int(c)] = 0.999
+        return out
+
+    def spaced(boxes, kinds):
+        b, p = np.array(boxes), probs(kinds)
+        word = in_words(b, p, gap=0.3)
+        return (word | spaced_words(b, p, word, group_lines(b), gap=0.3)).tolist()
+
+    # "G O K A R N E" in capitals 40 px tall, 20 px apart (each its own cluster), the O a sure 0;
+    # the ward number "2" in the next box, 90 px on
+    gokarne = row(0, [50 * k for k in range(7)], w=30) + row(0, [390], w=30)
+    assert spaced(gokarne, "L0LLLLL2") == [True] * 7 + [False]
+    # a G in three pieces read "157" as the first letter of "G U R B I G"
+    g = [[0, 0, 8, 30], [5, 0, 30, 40], [25, 10, 35, 40]]
+    assert spaced(g + row(0, [55, 105, 155, 205, 255], w=30), "157LLLLL") == [True] * 8
+    # the capital O before a word whose letters stand apart as much ("O KHALDHUN")
+    o_word = row(0, [0], w=30) + row(0, [44 + 40 * k for k in range(8)], w=30)
+    assert spaced(o_word, "0" + "L" * 8) == [True] * 9
+    # "Total 123" and "Total 5": a printed word's letters nearly touch, the number stands off
+    total = row(0, [0, 28, 56, 84, 112], w=25)
+    assert spaced(total + row(0, [152, 180, 208], w=25), "LLLLL123") == [True] * 5 + [False] * 3
+    assert spaced(total + row(0, [152], w=25), "LLLLL5") == [True] * 5 + [False]
+    # a row of spaced digits has no letters; two letters and a digit are too few for a word
+    assert not any(spaced(row(0, [50 * k for k in range(10)], w=30), "1326547098"))
+    assert spaced(row(0, [0, 50, 100], w=30), "LL5") == [False, False, False]
+    # a number at a gap wider than the letters' stays a number ("A B C D 7": 20 px, then 90 px)
+    assert spaced(row(0, [0, 50, 100, 150, 270], w=30), "LLLL7") == [True] * 4 + [False]
+
+
+def test_lowercase_after_a_dot_ends_the_word_and_wall_slivers():
+    from handnum.layout import wall_slivers
+    from handnum.words import word_tails
+
+    # "gmail.com": g, i, l tall, m and a short; then c, o, m, short on the same baseline
+    gmail = [[0, 0, 20, 40], [25, 16, 45, 40], [50, 16, 70, 40], [75, 0, 82, 40], [87, 0, 94, 40]]
+    com = [[110, 16, 128, 40], [131, 16, 149, 40], [152, 16, 175, 40]]
+    word = np.array([True] * 5 + [False] * 3)
+    lines = lambda b: [list(range(len(b)))]  # noqa: E731
+    assert word_tails(np.array(gmail + com), word, lines(gmail + com)).tolist() == [False] * 5 + [True] * 3
+    tall = [[110, 0, 128, 40], [131, 0, 149, 40]]  # digits as tall as the ascenders: a number
+    assert not word_tails(np.array(gmail + tall), word[:7], lines(gmail + tall)).any()
+
+    walls = np.zeros((300, 300), np.uint8)
+    walls[100:200, 50:53] = 1     # a form's box wall (rows 100-200)
+    walls[:, 150:153] = 1         # a line of squared paper, top to bottom
+    walls[100:140, 250:253] = 1   # a "1" taken for a wall itself
+    marks = np.array([[50, 110, 52, 150],    # a sliver of the box wall: the wall goes on below it
+                      [150, 110, 153, 150],  # a "1" written over the squared paper's line
+                      [250, 100, 253, 140],  # the "1" that was taken for a wall
+                      [20, 110, 40, 150]])   # a digit beside the wall
+    assert wall_slivers(marks, walls).tolist() == [True, False, False, False]

@@ -126,6 +126,23 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
     return out
 
 
+def wall_slivers(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
+    """Marks that are a sliver of a box wall left when the wall was taken out (a printed wall
+    thicker than the part found, read as a "1"): at most a quarter of their height wide, with
+    wall pixels in their own columns on at least 0.9 of their rows, the wall going on past them
+    for half their height on one side only (to the box's corner; on both sides it is a line of
+    squared paper with a "1" written over it, on neither the "1" itself taken for a wall).
+    Returns a bool array over `boxes`."""
+    out = np.zeros(len(boxes), bool)
+    for i, (x0, y0, x1, y1) in enumerate(boxes.astype(int)):
+        reach = (y1 - y0) // 2
+        if y1 > y0 and x1 - x0 <= 0.25 * (y1 - y0) and walls[y0:y1, x0:x1].any(1).mean() >= 0.9:
+            up = walls[max(0, y0 - reach):y0, x0:x1].any(1).mean() >= 0.9 if y0 > 0 else True
+            down = walls[y1:y1 + reach, x0:x1].any(1).mean() >= 0.9 if y1 < len(walls) else True
+            out[i] = up != down
+    return out
+
+
 def _crossed(walls: np.ndarray, box: np.ndarray) -> bool:
     """A line of squared paper runs through the mark: wall pixels at the same columns half the
     mark's height above and below it (the wall of a form's box, which a digit may overrun, ends

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from . import deskew, io, layout, orient, paper, preprocess, recheck, segment, touching
+from . import deskew, io, layout, orient, paper, preprocess, recheck, segment, touching, words
 from .model import NOT_A_DIGIT, Model, load_model
 from .normalize import candidate_images
 from .results import Digit, Line, Number, Page, Rejected
@@ -102,9 +102,14 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     cells = layout.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
     marks_lines = layout.group_lines(boxes)  # of every mark, digit or not
     in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, scale=scale_px, lines=marks_lines)
+    in_word |= words.spaced_words(boxes, probs, in_word, marks_lines, opts.number_gap, cells)  # "G O K A R N E"
+    in_word |= words.word_tails(boxes, in_word, marks_lines, opts.number_gap, cells)  # the .com of "@gmail.com"
     print_ = layout.in_small_print(boxes, probs, scale_px, marks_lines)  # among printed labels only sure digits count
     line_px = layout.line_scale(boxes, probs)  # the height of the sure digits beside each mark
     odd = layout.out_of_scale(boxes, probs, scale_px, line_px)
+    if walls.any():  # a sliver of a box wall read as a "1"
+        sliver = layout.wall_slivers(boxes, walls) & (probs.argmax(1) < NOT_A_DIGIT)
+        odd = [o or ("wall" if s else None) for o, s in zip(odd, sliver)]
     kept = layout.doubted_in_numbers(boxes, probs, in_word | np.array([bool(o) for o in odd], bool), line_px,
                                      opts.number_gap, cells)  # "not a digit" inside a number: a digit
     for i, p in enumerate(probs):

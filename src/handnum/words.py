@@ -1,0 +1,100 @@
+"""Words written as evenly spaced letters: block capitals in a form field, a spaced-out label.
+
+`layout.in_words` finds a word only inside a tight cluster (marks closer than a number's gap);
+letters written apart, each its own cluster, are found here from the rhythm of their spacing.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .layout import LOWER, split_numbers
+
+LETTER_WIDTH = 1.5  # a cluster at most this many of its heights wide: one letter (or one in pieces)
+LETTER_GAP = 1.2    # letters of a spaced word stand at most this many of their heights apart
+ALIKE = 2.0         # ... each gap at most this many times the run's median gap (a wider one: a new word)
+SPACED_LETTERS, SPACED_SHARE = 3, 0.75  # a run of at least this many letters, this share of its clusters
+
+
+def spaced_words(boxes: np.ndarray, probs: np.ndarray, word: np.ndarray, lines: list[list[int]],
+                 gap: float = 0.3, joined: np.ndarray | None = None) -> np.ndarray:
+    """Marks of words written as spaced letters: in a line, a run of clusters (`split_numbers`)
+    each about one letter wide and of about one height, at gaps alike (none over ALIKE times the
+    run's median gap nor LETTER_GAP heights), with at least SPACED_LETTERS letters (clusters
+    mostly "not a digit", or in a `word`) and SPACED_SHARE of its clusters: "G O K A R N E",
+    whose O reads as a sure 0, or a G in pieces read "157". The marks of a cluster already in a
+    `word` count one each, so a letter as far from a word as its letters stand apart joins it
+    ("O KHALDHUN"). A number beside a word stands farther off than its letters stand apart
+    ("Total 5": a printed word's letters nearly touch), and a row of spaced digits has no
+    letters. Returns a bool array over `boxes`."""
+    out = np.zeros(len(boxes), bool)
+    if len(boxes) < SPACED_LETTERS:
+        return out
+    junk = probs.argmax(1) == probs.shape[1] - 1
+    h = boxes[:, 3] - boxes[:, 1]
+    for line in lines:
+        sized = [i for i in line if h[i] >= 0.4 * np.median(h[line])]  # no dots, no specks
+        clusters = [u for c in split_numbers(boxes, sized, gap, joined)
+                    for u in ([[i] for i in c] if word[c].any() else [c])]  # a word's letters: one each
+        x0 = np.array([boxes[c, 0].min() for c in clusters])
+        x1 = np.array([boxes[c, 2].max() for c in clusters])
+        ch = np.array([boxes[c, 3].max() - boxes[c, 1].min() for c in clusters])
+        letter = np.array([word[c].any() or junk[c].mean() >= 0.5 for c in clusters])
+        one = x1 - x0 <= LETTER_WIDTH * ch
+        gaps = x0[1:] - x1[:-1]
+        for run in _runs(one, gaps, ch):
+            if letter[run].sum() >= max(SPACED_LETTERS, SPACED_SHARE * len(run)):
+                for k in run:
+                    out[clusters[k]] = True
+    return out
+
+
+def _runs(one: np.ndarray, gaps: np.ndarray, ch: np.ndarray) -> list[list[int]]:
+    """Runs of consecutive one-letter clusters of about one height (0.6 to 1.6 of the run's median)
+    at gaps under LETTER_GAP heights, split where a gap is over ALIKE times the run's median."""
+    runs, cur = [], []
+    for k in range(len(one)):
+        fits = one[k] and (not cur or (gaps[k - 1] <= LETTER_GAP * max(ch[k], ch[cur[-1]])
+                                       and 0.6 <= ch[k] / np.median(ch[cur]) <= 1.6))
+        if fits:
+            cur.append(k)
+        else:
+            runs.append(cur)
+            cur = [k] if one[k] else []
+    runs.append(cur)
+    out = []
+    while runs:
+        run = runs.pop()
+        if len(run) < SPACED_LETTERS:
+            continue
+        g = gaps[run[:-1]]
+        wide = g > ALIKE * np.median(g)
+        if wide.any():
+            cut = int(np.argmax(g))  # split at the widest gap and look again at both sides
+            runs += [run[:cut + 1], run[cut + 1:]]
+        else:
+            out.append(run)
+    return out
+
+
+def word_tails(boxes: np.ndarray, word: np.ndarray, lines: list[list[int]], gap: float = 0.3,
+               joined: np.ndarray | None = None) -> np.ndarray:
+    """Marks that end a lowercase word after a break (a dot: "@gmail.com", whose .com reads 0111):
+    a cluster of at least two marks right after a word (within the height of its tallest mark),
+    every one at most LOWER of that height and standing on the word's baseline, where the word
+    has such short marks too (lowercase print; the digits beside a word are as tall as its
+    capitals and ascenders). Returns a bool array over `boxes`."""
+    out = np.zeros(len(boxes), bool)
+    h = boxes[:, 3] - boxes[:, 1]
+    for line in lines:
+        sized = [i for i in line if h[i] >= 0.4 * np.median(h[line])]
+        clusters = split_numbers(boxes, sized, gap, joined)
+        for a, b in zip(clusters, clusters[1:]):
+            tall = h[a].max()
+            short = h[a] <= LOWER * tall
+            if not word[a].any() or word[b].all() or len(b) < 2 or short.sum() < 2:
+                continue
+            base = np.median(boxes[a, 3][short])
+            if boxes[b, 0].min() - boxes[a, 2].max() <= tall and (h[b] <= LOWER * tall).all() \
+                    and (np.abs(boxes[b, 3] - base) <= 0.12 * tall).all():
+                out[b] = True
+    return out
