@@ -1,4 +1,4 @@
-"""Hard pages, built in the test: words and symbols beside numbers, ruled and squared paper,
+"""Hard pages, built in the test: words and symbols beside numbers, ruled and squared paper (also curled),
 touching digits, circles and underlines, a sheet on a patterned cloth, turned pages, a form
 with boxes, faint mirrored print from the back of the sheet."""
 from __future__ import annotations
@@ -92,6 +92,19 @@ def test_ruled_lines_under_digits(mnist_test):
     write(page, mnist_test, "385", 100, 70, 60)     # sits on the rule at y≈130
     write(page, mnist_test, "61", 500, 70, 60)
     assert texts(handnum.read(page)) == ["385 61"]
+
+
+def test_ruled_lines_of_a_curled_page(mnist_test):
+    """A notebook page photographed curled: its rules bend down to the right, where their straight
+    runs are too short to be found as rules; numbers sitting on them stay numbers."""
+    page = paper(460, 1300)
+    sag = lambda x: 60 * ((np.maximum(x, 300) - 300) / 1000.0) ** 2  # noqa: E731
+    xs = np.arange(1300)
+    for y0 in range(90, 460, 90):
+        cv2.polylines(page, [np.stack([xs, y0 + sag(xs)], 1).astype(np.int32)], False, (190, 150, 120), 2)
+    for text, x, row in (("625", 120, 1), ("3000", 640, 1), ("48", 560, 2), ("1000", 720, 3)):
+        write(page, mnist_test, text, x, int(90 + 90 * row + sag(x + 80)) - 54, 54)
+    assert texts(handnum.read(page)) == ["625 3000", "48", "1000"]
 
 
 def test_a_one_touching_a_digit_is_split(mnist_test):

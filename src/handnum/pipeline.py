@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from . import deskew, io, layout, orient, paper, preprocess, recheck, segment, touching, words
+from . import curves, deskew, io, layout, orient, paper, preprocess, recheck, segment, touching, words
 from .model import NOT_A_DIGIT, Model, load_model
 from .normalize import candidate_images
 from .results import Digit, Line, Number, Page, Rejected
@@ -80,6 +80,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     if mask.any():
         mask = segment.hysteresis(ink, t, 0.6 * t)
         rules, walls = preprocess.find_rules(mask)
+        if rules.any():  # ruled paper: its rules may bend on a curled page
+            rules |= curves.curved_rules(mask, rules | walls)
         drawn, mask = mask, preprocess.remove_rules(mask, rules | walls, ink)  # drawn: loops' flat tops too
     else:
         walls, drawn = np.zeros_like(mask), None
