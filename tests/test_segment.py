@@ -165,3 +165,25 @@ def test_digits_run_together_round_a_neighbour_are_no_loop():
     cv2.line(mask, (150, 28), (150, 96), 1, 3)               # 1, a little shorter
     c = find_candidates(mask)
     assert len(c.boxes) == 2 and not c.dropped               # nothing taken for a loop and dropped
+
+
+def test_a_tight_loop_split_by_rule_removal_is_peeled_off_the_digits_at_its_ends():
+    # a number in a tight ellipse: its flat top and bottom went with a rule, each half is joined to
+    # the digit at its end and holds no other mark's centre, yet the whole, as drawn, does
+    loop = np.zeros((120, 360), np.uint8)
+    cv2.ellipse(loop, (180, 60), (160, 42), 0, 0, 360, 1, 4)
+    digits = np.zeros_like(loop)
+    cv2.ellipse(digits, (56, 60), (12, 20), 0, 0, 360, 1, 5)   # a "0" touching the left end
+    for x in (130, 175, 220):                                   # digits clear of the loop
+        cv2.rectangle(digits, (x, 40), (x + 25, 80), 1, 5)
+    cv2.line(digits, (290, 40), (318, 40), 1, 5)                # a "7" touching the right end
+    cv2.line(digits, (318, 40), (300, 82), 1, 5)
+    removed = loop.copy()
+    removed[:, :120], removed[:, 240:], removed[30:90] = 0, 0, 0
+    mask = ((loop & (1 - removed)) | digits).astype(np.uint8)
+    c = find_candidates(mask, drawn=mask | removed)
+    boxes = sorted(c.boxes.tolist())
+    assert [why for _, why in c.dropped] == ["enclosure", "enclosure"] and len(boxes) == 5
+    zero, seven = boxes[0], boxes[-1]                           # drawn: [41, 37, 72, 84], [287, 37, 322, 86]
+    assert zero[0] >= 40 and zero[1] <= 38 and zero[3] >= 83    # the loop gone, the 0 whole
+    assert seven[2] <= 323 and seven[3] >= 84                   # the 7 keeps its foot by the loop
