@@ -44,3 +44,9 @@ def test_a_sloping_straight_rule_the_straight_search_missed_is_found():
     cv2.line(mask, (0, 50), (999, 130), 1, 2)       # slope 0.08: straight runs of a dozen px
     found = curved_rules(mask, np.zeros_like(mask))
     assert found[mask > 0].mean() > 0.95
+
+
+def test_a_loop_drawn_round_a_number_is_no_rule():
+    mask = np.zeros((300, 1000), np.uint8)
+    cv2.ellipse(mask, (500, 150), (110, 28), 0, 0, 360, 1, 2)   # a tight ellipse round a number
+    assert not curved_rules(mask, np.zeros_like(mask)).any()

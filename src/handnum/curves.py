@@ -16,6 +16,7 @@ SMOOTH = 31     # columns over which a rule's course is smoothed (digits touchin
 SPREAD = 0.15   # a rule spans at most this share of its length in height (plus THIN)
 SOLID = 0.8     # a rule has ink in at least this share of the columns it spans
 BENT = 1.5      # a rule whose course leaves a straight line by this many half-thicknesses bends
+ARC = 0.03      # ... by at most this share of its length (more: the arc of a loop drawn round a number)
 FOUND = 0.5     # a straight chain with rules found in this share of its columns is `find_rules`' own
 
 
@@ -51,7 +52,8 @@ def _along(own: np.ndarray) -> tuple[np.ndarray, bool]:
     and whether the course bends (leaves a straight line by over BENT half-thicknesses). The
     course: per column the middle of its ink, smoothed by a running median over SMOOTH columns
     (a digit's stroke touching the line pulls single columns only); columns without ink take
-    their neighbours'. Nothing for a chain with ink in under SOLID of its columns."""
+    their neighbours'. Nothing for a chain with ink in under SOLID of its columns, nor for one
+    bent by more than ARC of its length."""
     rows = np.arange(own.shape[0])[:, None]
     count = own.sum(0)
     has = count > 0
@@ -64,6 +66,7 @@ def _along(own: np.ndarray) -> tuple[np.ndarray, bool]:
     windows = np.lib.stride_tricks.sliding_window_view(np.pad(middle, pad, mode="edge"), SMOOTH)
     course = np.median(windows, axis=1)
     half = float(np.median(count[has])) / 2 + 1
-    straight = np.polyval(np.polyfit(cols, course, 1), cols)
-    bent = bool(np.abs(course - straight).max() > BENT * half)
-    return own & (np.abs(rows - course[None, :]) <= half), bent
+    off = np.abs(course - np.polyval(np.polyfit(cols, course, 1), cols)).max()
+    if off > ARC * len(cols):  # a paper's rule bends gently
+        return np.zeros_like(own), False
+    return own & (np.abs(rows - course[None, :]) <= half), bool(off > BENT * half)
