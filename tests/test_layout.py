@@ -202,6 +202,14 @@ def test_walled_joins_marks_in_neighbouring_boxes_only():
     boxes = np.array([[262, 150, 292, 210], [325, 150, 375, 210]])
     assert not walled(boxes, squares)[0, 1]  # one line between, but another runs through the mark: written freely
 
+    box = np.zeros((200, 600), np.uint8)
+    box[40:120, [100, 101, 260, 261]] = 1  # one wide box of a form from x=100 to x=260
+    two = np.array([[130, 50, 165, 110], [185, 50, 220, 110]])  # two digits in it, a gap apart
+    assert walled(two, box)[0, 1]     # no wall between, walls just outside both: one field
+    assert not walled(two + [200, 0, 200, 0], box)[0, 1]  # beside the box, walls on neither side
+    box[:, 260:262] = 0
+    assert not walled(two, box)[0, 1]  # a wall on one side only: no box round them
+
 
 def test_small_print_lines_with_letters():
     from handnum.layout import in_small_print

@@ -46,3 +46,22 @@ def test_blank_page_has_no_ink():
 def test_bad_polarity_is_rejected():
     with pytest.raises(ValueError, match="polarity"):
         preprocess.ink_map(np.zeros((10, 10), np.uint8), polarity="blue")
+
+
+def test_a_wall_hanging_from_one_rule_is_a_wall_when_thin_and_box_high():
+    mask, rules = np.zeros((200, 600), np.uint8), np.zeros((200, 600), np.uint8)
+    rules[40:42, :480] = 1            # the top edge of a row of boxes...
+    rules[100:102, :300] = 1          # ... whose bottom edge is found only up to x=300 (too faint beyond)
+    mask |= rules
+    for x in range(0, 301, 60):
+        mask[40:102, x:x + 2] = 1     # walls from rule to rule
+    mask[40:102, 360:362] = 1         # a wall hanging from the top rule, as high as the others
+    mask[40:102, 400:407] = 1         # a pen stroke as long: wider than the printed lines
+    mask[40:70, 440:442] = 1          # a thin stroke half as long: no wall
+    found = preprocess.walls(mask, rules, 20)
+    assert all(found[70, x] for x in range(0, 301, 60))
+    assert found[70, 360]
+    assert not found[70, 400:407].any() and not found[60, 440]
+    alone = rules.copy()
+    alone[40:102, 360:362] = 1        # no wall between two rules on the page: nothing to measure it by
+    assert not preprocess.walls(alone, rules, 20).any()

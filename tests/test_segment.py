@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from handnum.segment import find_candidates, hysteresis, merge_pieces
+from handnum.segment import find_candidates, hysteresis, merge_pieces, rule_fringes
 
 
 def test_candidates_and_boxes():
@@ -187,3 +187,21 @@ def test_a_tight_loop_split_by_rule_removal_is_peeled_off_the_digits_at_its_ends
     zero, seven = boxes[0], boxes[-1]                           # drawn: [41, 37, 72, 84], [287, 37, 322, 86]
     assert zero[0] >= 40 and zero[1] <= 38 and zero[3] >= 83    # the loop gone, the 0 whole
     assert seven[2] <= 323 and seven[3] >= 84                   # the 7 keeps its foot by the loop
+
+
+def test_the_pale_edge_of_a_printed_line_is_a_fringe_but_a_one_written_over_it_is_not():
+    rules, ink = np.zeros((200, 300), np.uint8), np.zeros((200, 300), np.float32)
+    rules[50:52, :] = 1               # a printed rule...
+    rules[50:150, 150:152] = 1        # ... and a wall below it
+    ink[rules > 0] = 0.5
+    mask = np.zeros_like(rules)       # what is left once the lines are taken out:
+    mask[49, 20:60] = 1               # a pale row along the rule's top edge
+    mask[60:100, 152] = 1             # a pale column along the wall
+    mask[60:100, 149:150] = 1         # a dark "1" written over the wall (its pixels beside it)
+    mask[120:150, 200:204] = 1        # a digit's stroke touching the rule from below ...
+    mask[52:120, 202:204] = 1         # ... reaching far from it
+    ink[mask > 0] = 0.3
+    ink[60:100, 149] = 0.9
+    boxes = np.array([[20, 49, 60, 50], [152, 60, 153, 100], [149, 60, 150, 100], [200, 52, 204, 150]])
+    assert rule_fringes(boxes, mask, rules, ink).tolist() == [True, True, False, False]
+    assert not rule_fringes(boxes, mask, np.zeros_like(rules), ink).any()

@@ -108,7 +108,8 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
     a form field, or neighbouring squares of squared paper written one digit per square: exactly
     one wall stands in the gap between them (two: an empty box between, another number) and
     none runs through either mark (a digit written freely over squared paper often straddles a
-    line; a stroke of a letter that looks like a wall does not count)."""
+    line; a stroke of a letter that looks like a wall does not count). Marks with no wall
+    between them but one within a height left of a and right of b share one box: one field."""
     n = len(boxes)
     out = np.zeros((n, n), bool)
     order = np.argsort(boxes[:, 0])
@@ -121,7 +122,9 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
         y0, y1 = np.maximum(boxes[a, 1], boxes[bs, 1]), np.minimum(boxes[a, 3], boxes[bs, 3])
         near = (boxes[bs, 0] > boxes[a, 2]) & (y1 > y0) & ~inside[bs] & ~inside[a]
         for b, top, bottom in zip(bs[near], y0[near], y1[near]):
-            if _walls_in(walls, top, bottom, boxes[a, 2], boxes[b, 0]) == 1:
+            between, r = _walls_in(walls, top, bottom, boxes[a, 2], boxes[b, 0]), min(h[a], h[b])
+            if between == 1 or (between == 0 and _walls_in(walls, top, bottom, boxes[a, 0] - r, boxes[a, 0])
+                                 and _walls_in(walls, top, bottom, boxes[b, 2], boxes[b, 2] + r)):
                 out[a, b] = out[b, a] = True
     return out
 

@@ -84,7 +84,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             rules |= curves.curved_rules(mask, rules | walls)
         drawn, mask = mask, preprocess.remove_rules(mask, rules | walls, ink)  # drawn: loops' flat tops too
     else:
-        walls, drawn = np.zeros_like(mask), None
+        rules = walls = np.zeros_like(mask)
+        drawn = None
     comps = segment.drop_at_edge(segment.find_candidates(mask, min_height=opts.min_height, drawn=drawn), region)
     images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
     whole = model(images)  # every candidate of the page in one batch
@@ -112,6 +113,9 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     if walls.any():  # a sliver of a box wall read as a "1"
         sliver = layout.wall_slivers(boxes, walls) & (probs.argmax(1) < NOT_A_DIGIT)
         odd = [o or ("wall" if s else None) for o, s in zip(odd, sliver)]
+    if rules.any() or walls.any():  # the pale edge of a printed line read as a "1" or a "7"
+        edge = segment.rule_fringes(boxes, mask, rules | walls, ink) & (probs.argmax(1) < NOT_A_DIGIT)
+        odd = [o or ("rule" if e else None) for o, e in zip(odd, edge)]
     kept = layout.doubted_in_numbers(boxes, probs, in_word | np.array([bool(o) for o in odd], bool), line_px,
                                      opts.number_gap, cells)  # "not a digit" inside a number: a digit
     for i, p in enumerate(probs):

@@ -119,24 +119,42 @@ def walls(mask: np.ndarray, rules: np.ndarray, chars: int) -> np.ndarray:
     """Short vertical strokes that run from one horizontal rule to another: the walls between the
     boxes of a form (one digit per box). A "1" written in a box rarely touches both edges; a digit
     that touches a wall leaves it thin in at least a quarter of its rows, and only the wall's own
-    columns are returned."""
+    columns are returned. A stroke that hangs from one rule only (the other edge of its box too
+    faint to be found) is a wall when it is as thin as the rules on nearly all its rows (a pen
+    stroke is wider) and at least 0.9 of the typical height of the walls found between two rules."""
     piece = max(8, chars // 2)
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((piece, 1), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     near = cv2.dilate(rules, np.ones((7, 3), np.uint8))  # rule pixels within 3 px
     line_width = 2 * float(np.median(cv2.distanceTransform(rules, cv2.DIST_L2, 3)[rules > 0])) + 2
     out = np.zeros_like(mask)
+    hanging, heights = [], []
     for k in range(1, n):
         x, y, w, h = stats[k, :4]
-        if not (near[y, x:x + w].any() and near[y + h - 1, x:x + w].any()):
+        ends = int(near[y, x:x + w].any()) + int(near[y + h - 1, x:x + w].any())
+        if not ends:
             continue
         own = labels[y:y + h, x:x + w] == k
         thin = own.sum(1) <= line_width  # rows as thin as the printed lines, not a pen stroke
+        if ends == 1:
+            if thin.mean() >= 0.9:
+                hanging.append((x, y, h, own, thin))
+            continue
         if thin.mean() >= 0.25:  # a digit touching the wall widens it only where it touches
-            cols = np.nonzero(own[thin].any(0))[0]
-            a, b = cols.min(), cols.max() + 1
-            out[y:y + h, x + a:x + b] |= own[:, a:b].astype(np.uint8)
+            heights.append(h)
+            _put(out, x, y, own, thin)
+    if heights:
+        for x, y, h, own, thin in hanging:
+            if h >= 0.9 * np.median(heights):
+                _put(out, x, y, own, thin)
     return out
+
+
+def _put(out: np.ndarray, x: int, y: int, own: np.ndarray, thin: np.ndarray) -> None:
+    """Add to `out` the columns of a wall `own` (a crop at x, y) that its `thin` rows hold."""
+    cols = np.nonzero(own[thin].any(0))[0]
+    a, b = cols.min(), cols.max() + 1
+    out[y:y + own.shape[0], x + a:x + b] |= own[:, a:b].astype(np.uint8)
 
 
 def _lines(mask: np.ndarray, axis: int, length: int, piece: int, gap: int, keep: int) -> np.ndarray:

@@ -261,6 +261,26 @@ def drop_at_edge(comps: Components, region: np.ndarray, band: int = 3) -> Compon
     return Components(comps.labels, np.array(boxes, np.int64).reshape(-1, 4), groups, dropped)
 
 
+def rule_fringes(boxes: np.ndarray, mask: np.ndarray, rules: np.ndarray, ink: np.ndarray,
+                 reach: int = 2) -> np.ndarray:
+    """Marks that are the pale edge of a printed line: all the ink of their box (`mask`, the rules
+    taken out) lies within `reach` px of the `rules` (uint8: rules and box walls), and what is
+    not on them is no darker than the rules' 90th percentile of `ink`. A blurred line leaves such
+    a row or column beside the pixels found as the line, read as a "1" (the edge of a box wall)
+    or a "7" (the top edge of an empty box and a bit of its wall); a digit touching or crossing a
+    line reaches further, and a "1" written over one is darker. Returns a bool array over `boxes`."""
+    out = np.zeros(len(boxes), bool)
+    if not len(boxes) or not rules.any():
+        return out
+    near = cv2.dilate(rules, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+    level = float(np.percentile(ink[rules > 0], 90))
+    for i, (x0, y0, x1, y1) in enumerate(boxes.astype(int)):
+        box = slice(y0, y1), slice(x0, x1)
+        own, off = mask[box] > 0, (mask[box] > 0) & (rules[box] == 0)
+        out[i] = own.any() and not (own & ~near[box]).any() and not (ink[box][off] > level).any()
+    return out
+
+
 def box_of(mask: np.ndarray, x0: int, y0: int) -> np.ndarray:
     """The box [x0, y0, x1, y1] of a crop's True pixels, in the pixels of the page the crop starts
     at (x0, y0) of."""
