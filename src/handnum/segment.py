@@ -117,14 +117,16 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     flat = (w > line_aspect * h) & (w >= 2 * min_height)
     solid = big_enough & ~flat
     ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
+    as_drawn = None  # labels and stats of the ink before the rules went, computed once
     if peel and drawn is not None:  # ... or a piece of one whose flat top went with the rules
-        ring |= loops_as_drawn(mask | drawn, labels, boxes, min_height, line_aspect)
+        as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3]
+        ring |= loops_as_drawn(as_drawn, labels, boxes, min_height, line_aspect)
     if peel and ring.any():  # ... that is a loop: it holds an inside (digits run together do not)
         idx = np.nonzero(ring)[0]
-        loops = loop_walls(mask, labels, idx + 1, drawn, boxes[idx])
+        loops = loop_walls(mask, labels, idx + 1, drawn, boxes[idx], as_drawn)
         ring[idx] = hollow(loops[0], boxes[idx]) >= HOLLOW
         if ring.any() and not ring[idx].all():  # the walls of the true loops alone
-            loops = loop_walls(mask, labels, np.nonzero(ring)[0] + 1, drawn, boxes[ring])
+            loops = loop_walls(mask, labels, np.nonzero(ring)[0] + 1, drawn, boxes[ring], as_drawn)
     if peel and ring.any():  # look again without the loops, keeping the digits that touched them
         comps = find_candidates(peel_rings(mask, *loops), min_height, min_area, line_aspect, peel=False)
         comps.dropped += [(b, "enclosure") for b in boxes[ring]]
@@ -147,13 +149,14 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     return Components(labels, np.array(out_boxes, np.int64).reshape(-1, 4), out_groups, dropped)
 
 
-def loops_as_drawn(drawn: np.ndarray, labels: np.ndarray, boxes: np.ndarray, min_height: int,
-                   line_aspect: float) -> np.ndarray:
+def loops_as_drawn(drawn: tuple[np.ndarray, np.ndarray], labels: np.ndarray, boxes: np.ndarray,
+                   min_height: int, line_aspect: float) -> np.ndarray:
     """Per component of `labels` (boxes `boxes`), whether it is a piece of a thin loop round other
-    marks as drawn (`drawn`: the ink before the rules went), not much bigger than the piece: a
-    loop whose flat top and bottom went with the rules falls in halves, each joined to the digits
-    it touches, and neither holds another mark's centre. Bool array over `boxes`."""
-    _, as_drawn, stats, _ = cv2.connectedComponentsWithStats(drawn, connectivity=8)
+    marks as drawn (`drawn`: labels and stats of the ink before the rules went), not much bigger
+    than the piece: a loop whose flat top and bottom went with the rules falls in halves, each
+    joined to the digits it touches, and neither holds another mark's centre. Bool array over
+    `boxes`."""
+    as_drawn, stats = drawn
     x, y, w, h, area = (stats[1:, k] for k in range(5))
     solid = ((h >= min_height) | (w >= min_height)) & ~(w > line_aspect * h)
     # thin, though the digits touching it fill a little more of its box than a loop alone (0.2)
@@ -177,19 +180,23 @@ def peel_rings(mask: np.ndarray, wall: np.ndarray, own: np.ndarray, pen: float) 
 
 
 def loop_walls(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray, drawn: np.ndarray | None = None,
-               boxes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+               boxes: np.ndarray | None = None, as_drawn: tuple[np.ndarray, np.ndarray] | None = None,
+               ) -> tuple[np.ndarray, np.ndarray, float]:
     """The loops `rings` (label ids) as walls, uint8 masks: (wall, their own ink, pen width).
     Small breaks are closed later (`enclosed_by`); here the parts taken out as ruled lines are
     put back (what `drawn`, the ink before that, has more: the flat top and bottom of a long
     ellipse), or the loop would enclose nothing: the loop as drawn (its other half included)
     where that is not much bigger than the loop's box (`boxes`), else the removed ink within that
-    box (a form's boxes hang together with everything on them)."""
+    box (a form's boxes hang together with everything on them). `as_drawn`: labels and stats of
+    `mask | drawn`, if at hand."""
     own = np.isin(labels, rings).astype(np.uint8)
     pen = 2 * float(np.percentile(cv2.distanceTransform(own, cv2.DIST_L2, 3)[own > 0], 90))
     wall = own.copy()
     if drawn is not None and boxes is not None:
         m = int(pen) + 2  # the flat top may lie a little above the rest of the loop
-        _, as_drawn, stats, _ = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)
+        if as_drawn is None:
+            as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3]
+        as_drawn, stats = as_drawn
         for r, (x0, y0, x1, y1) in zip(rings, boxes):
             inside = labels[y0:y1, x0:x1] == r
             k = int(np.bincount(as_drawn[y0:y1, x0:x1][inside]).argmax())  # the loop as drawn
