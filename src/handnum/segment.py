@@ -119,7 +119,8 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
     as_drawn = None  # labels and stats of the ink before the rules went, computed once
     if peel and drawn is not None:  # ... or a piece of one whose flat top went with the rules
-        as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3]
+        as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3] \
+            if (drawn > mask).any() else (labels, stats)  # no rules went: the ink as it is
         ring |= loops_as_drawn(as_drawn, labels, boxes, min_height, line_aspect)
     if peel and ring.any():  # ... that is a loop: it holds an inside (digits run together do not)
         idx = np.nonzero(ring)[0]
@@ -195,7 +196,8 @@ def loop_walls(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray, drawn: n
     if drawn is not None and boxes is not None:
         m = int(pen) + 2  # the flat top may lie a little above the rest of the loop
         if as_drawn is None:
-            as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3]
+            as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3] \
+            if (drawn > mask).any() else (labels, stats)  # no rules went: the ink as it is
         as_drawn, stats = as_drawn
         for r, (x0, y0, x1, y1) in zip(rings, boxes):
             inside = labels[y0:y1, x0:x1] == r
