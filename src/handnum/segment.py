@@ -162,10 +162,13 @@ def loops_as_drawn(drawn: tuple[np.ndarray, np.ndarray], labels: np.ndarray, box
     solid = ((h >= min_height) | (w >= min_height)) & ~(w > line_aspect * h)
     # thin, though the digits touching it fill a little more of its box than a loop alone (0.2)
     loop = enclosures(np.stack([x, y, x + w, y + h], axis=1), solid) & (area < 0.3 * w * h)
-    ys, xs = np.nonzero(labels)
-    owner = np.zeros(len(boxes) + 1, np.int64)  # the component as drawn each piece is part of
-    owner[labels[ys, xs]] = as_drawn[ys, xs] - 1
-    k = owner[1:]
+    if as_drawn is labels:  # no rules went: each piece is its own component as drawn
+        k = np.arange(len(boxes))
+    else:
+        ys, xs = np.nonzero(labels)
+        owner = np.zeros(len(boxes) + 1, np.int64)  # the component as drawn each piece is part of
+        owner[labels[ys, xs]] = as_drawn[ys, xs] - 1
+        k = owner[1:]
     pieces = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     return loop[k] & (w[k] * h[k] <= 4 * pieces)
 
