@@ -286,3 +286,66 @@ def test_lowercase_after_a_dot_ends_the_word_and_wall_slivers():
                       [250, 100, 253, 140],  # the "1" that was taken for a wall
                       [20, 110, 40, 150]])   # a digit beside the wall
     assert wall_slivers(marks, walls).tolist() == [True, False, False, False]
+
+
+def test_printed_labels_read_as_sure_digits_do_not_set_the_scale():
+    from handnum.layout import beside_letters, digit_scale
+
+    # three handwritten digits (60 px) in boxes, apart; two printed labels (20 px, letters nearly
+    # touching) whose o, a, e read as sure 0s, 6s and 2s: more of them than digits, but each label
+    # has two letters narrower than tall the model is sure of
+    digits = [[0, 0, 40, 60], [100, 0, 140, 60], [200, 0, 240, 60]]
+    label = lambda y: [[12 * k, y, 12 * k + 10, y + 20] for k in range(6)]  # noqa: E731
+    boxes = np.array(digits + label(200) + label(300))
+    probs = np.zeros((len(boxes), 11))
+    probs[:, 6] = 0.99
+    probs[[3, 5, 9, 11], 6], probs[[3, 5, 9, 11], 10] = 0, 0.99  # two sure letters per label
+    assert beside_letters(boxes, probs).tolist() == [False] * 3 + [True] * 12
+    assert digit_scale(boxes, probs) == 60  # not 20
+    # two digits run together read as "not a digit" (wider than tall) make no word of their number
+    pairs = np.array([[0, 0, 40, 30], [42, 0, 62, 30], [64, 0, 104, 30], [106, 0, 126, 30]])
+    p = np.zeros((4, 11))
+    p[[1, 3], 3], p[[0, 2], 10] = 0.99, 0.99
+    assert not beside_letters(pairs, p).any()
+
+
+def test_a_form_field_with_sure_letters_is_a_word_field():
+    from handnum.words import field_words
+
+    # "G U R A G A I N" one letter per box: G, U, A, G sure letters; R, A, N broken into pieces
+    # read as digits (12 marks, 4 letters: under a third of the marks)
+    xs = [0, 50, 100, 112, 150, 200, 250, 262, 300, 350, 362, 374]
+    boxes = np.array([[x, 0, x + (10 if x % 50 else 30), 40] for x in xs])
+    kinds = [10, 10, 1, 2, 10, 6, 1, 7, 1, 1, 1, 1]
+    probs = np.zeros((len(xs), 11))
+    probs[np.arange(len(xs)), kinds] = 0.99
+    joined = np.zeros((len(xs), len(xs)), bool)
+    for a in range(len(xs) - 1):
+        joined[a, a + 1] = joined[a + 1, a] = True  # neighbouring boxes of one field
+    lines = [list(range(len(xs)))]
+    assert field_words(boxes, probs, lines, 0.3, joined).all()
+    assert not field_words(boxes, probs, lines, 0.3, None).any()  # no boxes: no field
+    probs[4] = 0
+    probs[4, 3] = 0.99                                             # two sure letters are too few
+    assert not field_words(boxes, probs, lines, 0.3, joined).any()
+
+
+def test_spaced_capitals_with_a_third_sure_letters_and_lowercase_at_seven_tenths():
+    from handnum.layout import group_lines, in_words
+    from handnum.words import spaced_words, word_tails
+
+    # "G U R A G A I N" written apart, no walls found: only G, U and A read as letters
+    b = np.array(row(0, [50 * k for k in range(8)], w=30))
+    p = np.zeros((8, 11))
+    p[np.arange(8), [10, 10, 2, 10, 6, 7, 1, 1]] = 0.99
+    assert spaced_words(b, p, np.zeros(8, bool), group_lines(b), gap=0.3).all()
+    # "@gmail.com" in print: @ the tallest (35), g, i, l ascenders (31), m and a 0.68 of the @
+    gmail = [[0, 0, 28, 35], [30, 4, 50, 35], [52, 11, 72, 35], [74, 11, 94, 35], [96, 4, 102, 35],
+             [104, 4, 110, 35]]
+    com = [[125, 11, 141, 35], [143, 11, 161, 35], [163, 11, 186, 35]]
+    p = np.zeros((9, 11))
+    p[np.arange(9), [10, 8, 7, 2, 1, 1, 0, 0, 7]] = 0.99
+    b = np.array(gmail + com)
+    word = in_words(b, p, gap=0.3)
+    assert word.tolist() == [True] * 6 + [False] * 3
+    assert word_tails(b, word, [list(range(9))]).tolist() == [False] * 6 + [True] * 3

@@ -14,7 +14,8 @@ SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits,
 PRINT_CONFIDENCE = 0.9  # on a line of small print with letters (`in_small_print`), digits count this sure
 NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark is preferred for it
 NARROW = 0.5  # a digit takes at least this share of its height in width: the air beside a 1 is its own
-LOWER, ASCENDER = 0.65, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
+LOWER, ASCENDER = 0.7, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
+# (print's x-height is about 0.7 of its ascenders; at 0.65, an @ taller than the ascenders tipped it)
 
 
 def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -279,11 +280,29 @@ def sure_digits(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> np.n
 def digit_scale(boxes: np.ndarray, probs: np.ndarray) -> float | None:
     """The page's digit height: the median height of its sure digits other than "1" (any upright
     stroke, a letter l, a bit of a printed line, is a sure "1": 1s say nothing about digit
-    size); None with fewer than two."""
+    size) and not `beside_letters` (a form's printed labels, whose o, a and e read as sure 0s,
+    6s and 2s, may outnumber its digits; the median then tips to print size when the photo
+    changes a little); None with fewer than two."""
     if not len(boxes):
         return None
     ref = sure_digits(boxes, probs) & (probs.argmax(1) != 1)
+    apart = ref & ~beside_letters(boxes, probs)
+    ref = apart if apart.sum() >= 2 else ref
     return float(np.median(boxes[ref, 3] - boxes[ref, 1])) if ref.sum() >= 2 else None
+
+
+def beside_letters(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3) -> np.ndarray:
+    """Marks in a tight cluster (`split_numbers`) with two letter-sized marks (narrower than
+    tall) the model is sure (>= SURE_JUNK) are not digits: a word, whatever its other letters
+    read as (one such mark beside digits is as likely a blot or a broken-off stroke; a wider
+    one, two digits run together). Bool over `boxes`."""
+    out = np.zeros(len(boxes), bool)
+    h, w = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
+    letter = (probs[:, -1] >= SURE_JUNK) & (w < h)
+    for line in group_lines(boxes):
+        for c in split_numbers(boxes, line, gap):
+            out[c] = (letter[c] & (h[c] >= 0.4 * np.median(h[c]))).sum() >= 2
+    return out
 
 
 def line_scale(boxes: np.ndarray, probs: np.ndarray, ones: bool = True) -> np.ndarray:

@@ -105,6 +105,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     cells = layout.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
     marks_lines = layout.group_lines(boxes)  # of every mark, digit or not
     in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, scale=scale_px, lines=marks_lines)
+    in_word |= words.field_words(boxes, probs, marks_lines, opts.number_gap, cells)  # "G U R A G A I N" in boxes
     in_word |= words.spaced_words(boxes, probs, in_word, marks_lines, opts.number_gap, cells)  # "G O K A R N E"
     in_word |= words.word_tails(boxes, in_word, marks_lines, opts.number_gap, cells)  # the .com of "@gmail.com"
     print_ = layout.in_small_print(boxes, probs, scale_px, marks_lines)  # among printed labels only sure digits count
