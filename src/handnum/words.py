@@ -1,7 +1,9 @@
-"""Words written as evenly spaced letters: block capitals in a form field, a spaced-out label.
+"""Words that `layout.in_words` misses: evenly spaced letters, names written one letter per box
+of a form field, the tail of a lowercase word after a dot.
 
 `layout.in_words` finds a word only inside a tight cluster (marks closer than a number's gap);
-letters written apart, each its own cluster, are found here from the rhythm of their spacing.
+letters written apart, each its own cluster, are found here from the rhythm of their spacing, and
+the letters of a form field from the model's sure letters among them.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ LETTER_GAP = 1.2    # letters of a spaced word stand at most this many of their 
 ALIKE = 2.0         # ... each gap at most this many times the run's median gap (a wider one: a new word)
 SPACED_LETTERS, SPACED_SHARE = 3, 0.34  # a run of at least this many letters, this share of its clusters
 # (capitals read as digits are common: R as 2, G as 6, I as 1; a row of spaced digits has no letters)
+FIELD_LETTERS = 3   # a form field (marks in neighbouring boxes) with this many sure letters: a word field
 
 
 def spaced_words(boxes: np.ndarray, probs: np.ndarray, word: np.ndarray, lines: list[list[int]],
@@ -100,8 +103,6 @@ def word_tails(boxes: np.ndarray, word: np.ndarray, lines: list[list[int]], gap:
                 out[b] = True
     return out
 
-
-FIELD_LETTERS = 3  # a form field (marks in neighbouring boxes) with this many sure letters: a word field
 
 
 def field_words(boxes: np.ndarray, probs: np.ndarray, lines: list[list[int]], gap: float = 0.3,
