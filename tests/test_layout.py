@@ -184,7 +184,7 @@ def test_words_beside_numbers_need_two_letters_or_one_sure_one():
 
 
 def test_walled_joins_marks_in_neighbouring_boxes_only():
-    from handnum.layout import walled
+    from handnum.forms import walled
 
     walls = np.zeros((200, 600), np.uint8)
     for x in range(0, 600, 60):       # a form: box walls every 60 px, from y=40 to y=120
@@ -265,7 +265,7 @@ def test_evenly_spaced_letters_are_a_word_but_numbers_beside_them_are_not():
 
 
 def test_lowercase_after_a_dot_ends_the_word_and_wall_slivers():
-    from handnum.layout import wall_slivers
+    from handnum.forms import wall_slivers
     from handnum.words import word_tails
 
     # "gmail.com": g, i, l tall, m and a short; then c, o, m, short on the same baseline

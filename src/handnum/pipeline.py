@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from . import curves, deskew, io, layout, orient, paper, preprocess, recheck, segment, touching, words
+from . import curves, deskew, forms, io, layout, orient, paper, preprocess, recheck, segment, touching, words
 from .model import NOT_A_DIGIT, Model, load_model
 from .normalize import candidate_images
 from .results import Digit, Line, Number, Page, Rejected
@@ -102,7 +102,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
 
     to_orig = lambda b: _scale_box(b if back is None else deskew.box_back(b, back), scale, ox, oy, w, h)  # noqa: E731
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
-    cells = layout.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
+    cells = forms.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
     marks_lines = layout.group_lines(boxes)  # of every mark, digit or not
     in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, scale=scale_px, lines=marks_lines)
     in_word |= words.field_words(boxes, probs, marks_lines, opts.number_gap, cells)  # "G U R A G A I N" in boxes
@@ -112,7 +112,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     line_px = layout.line_scale(boxes, probs)  # the height of the sure digits beside each mark
     odd = layout.out_of_scale(boxes, probs, scale_px, line_px)
     if walls.any():  # a sliver of a box wall read as a "1"
-        sliver = layout.wall_slivers(boxes, walls) & (probs.argmax(1) < NOT_A_DIGIT)
+        sliver = forms.wall_slivers(boxes, walls) & (probs.argmax(1) < NOT_A_DIGIT)
         odd = [o or ("wall" if s else None) for o, s in zip(odd, sliver)]
     if rules.any() or walls.any():  # the pale edge of a printed line read as a "1" or a "7"
         edge = segment.rule_fringes(boxes, mask, rules | walls, ink) & (probs.argmax(1) < NOT_A_DIGIT)
