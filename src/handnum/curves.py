@@ -27,7 +27,7 @@ def curved_rules(mask: np.ndarray, rules: np.ndarray) -> np.ndarray:
     found (sloping, their straight runs too short); a straight chain found already is left to
     `rules` (a form's box lines keep their edges). Of each, the pixels within its thickness of
     its smoothed course (`_along`). Returns a uint8 mask, without the pixels of `rules`."""
-    h, w = mask.shape
+    w = mask.shape[1]
     thin = mask & (1 - cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((THIN + 1, 1), np.uint8)))
     # a pen stroke crossing the line is no thin ink: join the line's pieces across such gaps
     joined = cv2.dilate(thin, np.ones((1, 2 * THIN + 1), np.uint8))

@@ -82,9 +82,10 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         rules, walls = preprocess.find_rules(mask)
         if rules.any():  # ruled paper: its rules may bend on a curled page
             rules |= curves.curved_rules(mask, rules | walls)
-        drawn, mask = mask, preprocess.remove_rules(mask, rules | walls, ink)  # drawn: loops' flat tops too
+        printed = rules | walls  # every printed line found
+        drawn, mask = mask, preprocess.remove_rules(mask, printed, ink)  # drawn: loops' flat tops too
     else:
-        rules = walls = np.zeros_like(mask)
+        printed = walls = np.zeros_like(mask)
         drawn = None
     comps = segment.drop_at_edge(segment.find_candidates(mask, min_height=opts.min_height, drawn=drawn), region)
     images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
@@ -114,8 +115,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     if walls.any():  # a sliver of a box wall read as a "1"
         sliver = forms.wall_slivers(boxes, walls) & (probs.argmax(1) < NOT_A_DIGIT)
         odd = [o or ("wall" if s else None) for o, s in zip(odd, sliver)]
-    if rules.any() or walls.any():  # the pale edge of a printed line read as a "1" or a "7"
-        edge = segment.rule_fringes(boxes, mask, rules | walls, ink) & (probs.argmax(1) < NOT_A_DIGIT)
+    if printed.any():  # the pale edge of a printed line read as a "1" or a "7"
+        edge = segment.rule_fringes(boxes, mask, printed, ink) & (probs.argmax(1) < NOT_A_DIGIT)
         odd = [o or ("rule" if e else None) for o, e in zip(odd, edge)]
     kept = layout.doubted_in_numbers(boxes, probs, in_word | np.array([bool(o) for o in odd], bool), line_px,
                                      opts.number_gap, cells)  # "not a digit" inside a number: a digit

@@ -34,10 +34,8 @@ def spaced_words(boxes: np.ndarray, probs: np.ndarray, word: np.ndarray, lines: 
     if len(boxes) < SPACED_LETTERS:
         return out
     junk = probs.argmax(1) == probs.shape[1] - 1
-    h = boxes[:, 3] - boxes[:, 1]
     for line in lines:
-        sized = [i for i in line if h[i] >= 0.4 * np.median(h[line])]  # no dots, no specks
-        clusters = [u for c in split_numbers(boxes, sized, gap, joined)
+        clusters = [u for c in _sized_clusters(boxes, line, gap, joined)
                     for u in ([[i] for i in c] if word[c].any() else [c])]  # a word's letters: one each
         x0 = np.array([boxes[c, 0].min() for c in clusters])
         x1 = np.array([boxes[c, 2].max() for c in clusters])
@@ -50,6 +48,14 @@ def spaced_words(boxes: np.ndarray, probs: np.ndarray, word: np.ndarray, lines: 
                 for k in run:
                     out[clusters[k]] = True
     return out
+
+
+def _sized_clusters(boxes: np.ndarray, line: list[int], gap: float,
+                    joined: np.ndarray | None) -> list[list[int]]:
+    """The tight clusters (`split_numbers`) of a line's marks at least 0.4 of its median height
+    (no dots, no specks between letters)."""
+    h = boxes[line, 3] - boxes[line, 1]
+    return split_numbers(boxes, [i for i, hi in zip(line, h) if hi >= 0.4 * np.median(h)], gap, joined)
 
 
 def _runs(one: np.ndarray, gaps: np.ndarray, ch: np.ndarray) -> list[list[int]]:
@@ -90,8 +96,7 @@ def word_tails(boxes: np.ndarray, word: np.ndarray, lines: list[list[int]], gap:
     out = np.zeros(len(boxes), bool)
     h = boxes[:, 3] - boxes[:, 1]
     for line in lines:
-        sized = [i for i in line if h[i] >= 0.4 * np.median(h[line])]
-        clusters = split_numbers(boxes, sized, gap, joined)
+        clusters = _sized_clusters(boxes, line, gap, joined)
         for a, b in zip(clusters, clusters[1:]):
             tall = h[a].max()
             short = h[a] <= LOWER * tall
@@ -102,7 +107,6 @@ def word_tails(boxes: np.ndarray, word: np.ndarray, lines: list[list[int]], gap:
                     and (np.abs(boxes[b, 3] - base) <= 0.12 * tall).all():
                 out[b] = True
     return out
-
 
 
 def field_words(boxes: np.ndarray, probs: np.ndarray, lines: list[list[int]], gap: float = 0.3,
