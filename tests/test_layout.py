@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handnum.layout import group_lines, split_numbers
 
@@ -349,3 +351,33 @@ def test_spaced_capitals_with_a_third_sure_letters_and_lowercase_at_seven_tenths
     word = in_words(b, p, gap=0.3)
     assert word.tolist() == [True] * 6 + [False] * 3
     assert word_tails(b, word, [list(range(9))]).tolist() == [False] * 6 + [True] * 3
+
+
+def _every_line_checked(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
+    """group_lines' rule, plainly: each mark weighs every line so far (no search by rows)."""
+    from handnum.layout import NEAR, _merge_side_by_side
+    h = boxes[:, 3] - boxes[:, 1]
+    lines: list[list[int]] = []
+    for i in np.argsort(boxes[:, 0], kind="stable"):
+        best, key = -1, None
+        for k, line in enumerate(lines):
+            j = next((m for m in reversed(line[-4:]) if h[m] >= 0.5 * h[i]), line[-1])
+            ov = (min(boxes[j, 3], boxes[i, 3]) - max(boxes[j, 1], boxes[i, 1])) / max(1, min(h[j], h[i]))
+            near = boxes[i, 0] - boxes[line[-1], 2] <= NEAR * h[i]
+            if ov >= min_overlap and (key is None or (near, ov) >= key):
+                best, key = k, (near, ov)
+        if best < 0:
+            lines.append([])
+        lines[best].append(int(i))
+    lines = _merge_side_by_side(boxes, lines, min_overlap)
+    return sorted(lines, key=lambda ln: float(np.median((boxes[ln, 1] + boxes[ln, 3]) / 2)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 600), st.integers(0, 400), st.integers(2, 60), st.integers(1, 90)),
+                min_size=1, max_size=40))
+def test_lines_are_those_of_checking_every_line(marks):
+    # group_lines looks only at the lines that had a mark in the new mark's rows; the same lines
+    # come out as when every line is weighed, for marks of any size and place
+    boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in marks])
+    assert group_lines(boxes) == _every_line_checked(boxes)

@@ -18,12 +18,6 @@ LOWER, ASCENDER = 0.7, 0.85  # lowercase letters and ascenders, as shares of a c
 # (print's x-height is about 0.7 of its ascenders; at 0.65, an @ taller than the ascenders tipped it)
 
 
-def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Vertical overlap of two boxes as a share of the shorter one's height."""
-    ov = min(a[3], b[3]) - max(a[1], b[1])
-    return ov / max(1, min(a[3] - a[1], b[3] - b[1]))
-
-
 def group_lines(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
     """Split boxes into text lines, each sorted left to right; lines sorted top to bottom.
 
@@ -34,53 +28,49 @@ def group_lines(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:
     one is preferred to lines that ended far to the left (two lines at one height: "kg" after a
     line split by a colon's dot).
     """
-    order = np.argsort(boxes[:, 0], kind="stable")
-    y0, y1 = boxes[:, 1], boxes[:, 3]
-    h = y1 - y0
+    x0s, y0s, x1s, y1s = (boxes[:, k].tolist() for k in range(4))  # plain ints: a loop over marks
+    h = [b - a for a, b in zip(y0s, y1s)]
+    band = max(1, int(np.median(h))) if len(h) else 1
     lines: list[list[int]] = []
-    tails = np.full((len(boxes), 4), -1)  # per line its last four marks, the newest last
-    for i in order:
-        best = -1
-        if lines:
-            tail = tails[:len(lines)]
-            ok = (tail >= 0) & (h[tail] >= 0.5 * h[i])  # the last mark at least half as tall as i...
-            pick = np.where(ok.any(1), 3 - np.argmax(ok[:, ::-1], 1), 3)  # ... else the last mark
-            j = tail[np.arange(len(tail)), pick]
-            ov = (np.minimum(y1[j], y1[i]) - np.maximum(y0[j], y0[i])) / np.maximum(1, np.minimum(h[j], h[i]))
-            near = (ov >= min_overlap) & (boxes[i, 0] - boxes[tail[:, 3], 2] <= NEAR * h[i])
-            if near.any():  # a line whose newest mark is close beats one that ended far to the left
-                ov = np.where(near, ov, -1.0)
-            if ov.max() >= min_overlap:
-                best = int(np.flatnonzero(ov == ov.max())[-1])  # on a tie, the later line
+    at: dict[int, set[int]] = {}  # band of rows -> lines that had a mark there: the only candidates
+    for i in np.argsort(boxes[:, 0], kind="stable").tolist():
+        y0, y1, hi = y0s[i], y1s[i], h[i]
+        rows = range(int(y0 // band), int(y1 // band) + 1)
+        best, top, close = -1, -1.0, False
+        for k in sorted(set().union(*(at.get(r, ()) for r in rows))):
+            tail = lines[k][-4:]  # its last four marks, the newest last
+            j = next((m for m in reversed(tail) if h[m] >= 0.5 * hi), tail[-1])  # a dot does not count
+            ov = (min(y1s[j], y1) - max(y0s[j], y0)) / max(1, min(h[j], hi))
+            if ov < min_overlap:
+                continue
+            near = x0s[i] - x1s[tail[-1]] <= NEAR * hi  # a line whose newest mark is close wins
+            if (near, ov) >= (close, top):  # on a tie, the later line
+                best, top, close = k, ov, near
         if best < 0:
-            lines.append([int(i)])
+            lines.append([])
             best = len(lines) - 1
-        else:
-            lines[best].append(int(i))
-        tails[best] = np.roll(tails[best], -1)
-        tails[best, 3] = i
+        lines[best].append(i)
+        for r in rows:
+            at.setdefault(r, set()).add(best)
     lines = _merge_side_by_side(boxes, lines, min_overlap)
     return sorted(lines, key=lambda ln: float(np.median((boxes[ln, 1] + boxes[ln, 3]) / 2)))
 
 
 def _merge_side_by_side(boxes: np.ndarray, lines: list[list[int]], min_overlap: float) -> list[list[int]]:
     """Join lines that continue each other (one ends before the other starts, at the same height)."""
-    changed = True
-    while changed:
-        changed = False
+    while True:
         lines.sort(key=lambda ln: boxes[ln[0], 0])
-        for a in range(len(lines)):
-            for b in range(len(lines)):
-                la, lb = lines[a], lines[b]
-                if a != b and boxes[la[-1], 2] <= boxes[lb[0], 0] + 0.2 * (boxes[lb[0], 2] - boxes[lb[0], 0]) \
-                        and _v_overlap(boxes[la[-1]], boxes[lb[0]]) >= min_overlap:
-                    lines[a] = la + lb
-                    del lines[b]
-                    changed = True
-                    break
-            if changed:
-                break
-    return lines
+        last, first = boxes[[ln[-1] for ln in lines]], boxes[[ln[0] for ln in lines]]  # (L, 4) each
+        before = last[:, 2:3] <= first[None, :, 0] + 0.2 * (first[None, :, 2] - first[None, :, 0])
+        ov = np.minimum(last[:, 3:4], first[None, :, 3]) - np.maximum(last[:, 1:2], first[None, :, 1])
+        low = np.maximum(1, np.minimum((last[:, 3] - last[:, 1])[:, None], (first[:, 3] - first[:, 1])[None, :]))
+        pairs = before & (ov / low >= min_overlap)
+        np.fill_diagonal(pairs, False)
+        if not pairs.any():
+            return lines
+        a, b = divmod(int(np.argmax(pairs)), len(lines))  # the first pair, in the order lines start
+        lines[a] = lines[a] + lines[b]
+        del lines[b]
 
 
 def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.3,
