@@ -75,24 +75,25 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
     order = np.argsort(boxes[:, 0])
     x0, y0, x1, y1 = (boxes[:, k] for k in range(4))
     w, h = x1 - x0, y1 - y0
-    ends = np.searchsorted(x0[order], x1, side="left")  # the boxes left of i's right end, in x order
-    for a_pos, i in enumerate(order):
-        js = order[a_pos + 1:ends[i]]
-        if not len(js):
-            continue
-        i_tall = h[i] >= h[js]
-        ht, hs = np.where(i_tall, h[i], h[js]), np.where(i_tall, h[js], h[i])
-        wt, ws = np.where(i_tall, w[i], w[js]), np.where(i_tall, w[js], w[i])
-        top_short = np.where(i_tall, y1[js], y1[i]) <= np.where(i_tall, y0[i], y0[js]) + 0.3 * ht
-        flag = (hs <= 0.35 * ht) & top_short  # the shorter is flat and at the top of the taller
-        ov = np.minimum(x1[i], x1[js]) - np.maximum(x0[i], x0[js])
-        gap = np.maximum(y0[i], y0[js]) - np.minimum(y1[i], y1[js])
-        union_h = np.maximum(y1[i], y1[js]) - np.minimum(y0[i], y0[js])
-        ok = (ov >= np.where(flag, flag_overlap, 0.5) * np.minimum(w[i], w[js])) & (gap <= max_gap * ht) \
-            & (hs <= piece * ht) & (union_h <= np.maximum(UNION_TALL * ht, 1.2 * typical)) \
-            & (ws <= 1.5 * wt)  # an underline below several digits is not a piece
-        for j in js[ok]:
-            _union(parent, span, i, int(j), typical)
+    ends = np.searchsorted(x0[order], x1[order], side="left")  # the boxes left of each one's right end
+    # every pair (i, j): j after i in x order and starting before i ends, in the order they are weighed
+    count = np.maximum(0, ends - np.arange(n) - 1)
+    first = np.repeat(np.arange(n), count)
+    second = first + 1 + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    i, j = order[first], order[second]
+    i_tall = h[i] >= h[j]
+    ht, hs = np.where(i_tall, h[i], h[j]), np.where(i_tall, h[j], h[i])
+    wt, ws = np.where(i_tall, w[i], w[j]), np.where(i_tall, w[j], w[i])
+    top_short = np.where(i_tall, y1[j], y1[i]) <= np.where(i_tall, y0[i], y0[j]) + 0.3 * ht
+    flag = (hs <= 0.35 * ht) & top_short  # the shorter is flat and at the top of the taller
+    ov = np.minimum(x1[i], x1[j]) - np.maximum(x0[i], x0[j])
+    gap = np.maximum(y0[i], y0[j]) - np.minimum(y1[i], y1[j])
+    union_h = np.maximum(y1[i], y1[j]) - np.minimum(y0[i], y0[j])
+    ok = (ov >= np.where(flag, flag_overlap, 0.5) * np.minimum(w[i], w[j])) & (gap <= max_gap * ht) \
+        & (hs <= piece * ht) & (union_h <= np.maximum(UNION_TALL * ht, 1.2 * typical)) \
+        & (ws <= 1.5 * wt)  # an underline below several digits is not a piece
+    for a, b in zip(i[ok].tolist(), j[ok].tolist()):
+        _union(parent, span, a, b, typical)
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(_find(parent, i), []).append(i)
