@@ -31,8 +31,9 @@ def page_turn(images: np.ndarray, upright: np.ndarray, boxes: np.ndarray, model:
         telling = (small >= 0.3 * big) & (big >= 0.5 * np.percentile(big, 75)) \
             & (size[:, 1] >= 0.5 * np.percentile(size[:, 1], 90))  # nor small print beside handwriting
         images, upright, boxes = images[telling], upright[telling], boxes[telling]
-    if len(images) < 3:
-        return 0
+    sure_now = int((upright[:, :NOT_A_DIGIT].max(1) >= 0.9).sum()) if len(images) else 0
+    if len(images) < 3 or SURE_GAIN * sure_now + 1 > len(images):
+        return 0  # too few marks, or so many sure digits as it stands that no turn could win
     tall = float(np.median((boxes[:, 3] - boxes[:, 1]) / np.maximum(boxes[:, 2] - boxes[:, 0], 1)))
     turns = (180,) if tall >= 1.0 else (90, 180, 270)
     batch = np.concatenate([np.rot90(images, k=t // 90, axes=(1, 2)) for t in turns])
