@@ -79,15 +79,18 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         mask = (ink > t).astype(np.uint8)
     if mask.any():
         mask = segment.hysteresis(ink, t, 0.6 * t)
-        rules, walls = preprocess.find_rules(mask)
+        labelled = cv2.connectedComponentsWithStats(mask, connectivity=8)  # the marks, labelled once
+        rules, walls = preprocess.find_rules(mask, stats=labelled[2])
         if rules.any():  # ruled paper: its rules may bend on a curled page
             rules |= curves.curved_rules(mask, rules | walls)
         printed = rules | walls  # every printed line found
         drawn, mask = mask, preprocess.remove_rules(mask, printed, ink)  # drawn: loops' flat tops too
+        labelled = None if printed.any() else labelled  # still the marks of the mask, if no lines went
     else:
         printed = walls = np.zeros_like(mask)
-        drawn = None
-    comps = segment.drop_at_edge(segment.find_candidates(mask, min_height=opts.min_height, drawn=drawn), region)
+        drawn = labelled = None
+    comps = segment.find_candidates(mask, min_height=opts.min_height, drawn=drawn, labelled=labelled)
+    comps = segment.drop_at_edge(comps, region)
     images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
     whole = model(images)  # every candidate of the page in one batch
     if opts.orient and turn is None:

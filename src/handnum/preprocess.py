@@ -81,7 +81,8 @@ def typical_height(mask: np.ndarray, stats: np.ndarray | None = None) -> float:
     return float(np.median(chars)) if len(chars) else 0.0
 
 
-def find_rules(mask: np.ndarray, min_length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def find_rules(mask: np.ndarray, min_length: int | None = None,
+               stats: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mask of printed rules and pen lines: long, thin, straight horizontal or vertical runs of ink.
 
     Page rules first (ruled and squared paper, margins, table lines): at least a fifth of the
@@ -89,7 +90,8 @@ def find_rules(mask: np.ndarray, min_length: int | None = None) -> tuple[np.ndar
     character height measured on what is left, shorter solid lines (underlines, strike-throughs,
     box edges) at least three characters long, and the walls of boxes between such lines.
     Only straight runs longer than a digit's strokes are returned, so a digit touching a rule
-    keeps its strokes. Returns (rules, walls), both uint8 masks.
+    keeps its strokes. `stats`: the mask's connected-component stats, if at hand. Returns
+    (rules, walls), both uint8 masks.
     """
     h, w = mask.shape
     found = []
@@ -102,7 +104,7 @@ def find_rules(mask: np.ndarray, min_length: int | None = None) -> tuple[np.ndar
     if min_length:
         return out, box_walls
     rest = remove_rules(mask, out)  # digits stay whole: their strokes across the rules are bridged
-    chars = typical_height(rest)
+    chars = typical_height(rest, stats if rest is mask else None)
     if chars:
         apart = rest & (1 - cv2.dilate(out, np.ones((3, 3), np.uint8)))  # not touching the page rules
         for axis in (1, 0):

@@ -101,7 +101,8 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
 
 
 def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
-                    line_aspect: float = 6.0, peel: bool = True, drawn: np.ndarray | None = None) -> Components:
+                    line_aspect: float = 6.0, peel: bool = True, drawn: np.ndarray | None = None,
+                    labelled: tuple | None = None) -> Components:
     """Candidates of a binary ink mask (H, W) uint8.
 
     Specks smaller than `min_height` in both directions (or under `min_area` pixels) are dropped;
