@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
-from handnum.segment import find_candidates, hysteresis, merge_pieces, rule_fringes
+from handnum.segment import find_candidates, hysteresis, labelled_hysteresis, merge_pieces, rule_fringes
 
 
 def test_candidates_and_boxes():
@@ -61,6 +62,19 @@ def test_hysteresis_keeps_a_faint_bridge():
     ink[40:42, 60:62] = 0.3   # faint noise, not connected
     out = hysteresis(ink, 0.5, 0.25)
     assert cv2.connectedComponents(out)[0] == 2 and out[40, 60] == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_labelled_hysteresis_labels_as_opencv_does(seed):
+    # the marks come labelled from the faint ink's components: the same labels, boxes, areas and
+    # centres (the paper's included) as labelling the mask again
+    rng = np.random.default_rng(seed)
+    ink = cv2.GaussianBlur(rng.random((120, 160)).astype(np.float32), (0, 0), 2.5)
+    ink = (ink - ink.min()) / (ink.max() - ink.min())
+    mask, (n, labels, stats, centres) = labelled_hysteresis(ink, 0.75, 0.55)
+    assert (mask == hysteresis(ink, 0.75, 0.55)).all()
+    n2, labels2, stats2, centres2 = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    assert n == n2 > 1 and (labels == labels2).all() and (stats == stats2).all() and np.allclose(centres, centres2)
 
 
 def test_a_circle_around_a_number_is_an_enclosure():

@@ -78,8 +78,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         region, _ = deskew.straighten(region, skew)
         mask = (ink > t).astype(np.uint8)
     if mask.any():
-        mask = segment.hysteresis(ink, t, 0.6 * t)
-        labelled = cv2.connectedComponentsWithStats(mask, connectivity=8)  # the marks, labelled once
+        mask, labelled = segment.labelled_hysteresis(ink, t, 0.6 * t)  # the marks, labelled once
         rules, walls = preprocess.find_rules(mask, stats=labelled[2])
         if rules.any():  # ruled paper: its rules may bend on a curled page
             rules |= curves.curved_rules(mask, rules | walls)

@@ -29,12 +29,28 @@ class Components:
 
 def hysteresis(ink: np.ndarray, high: float, low: float) -> np.ndarray:
     """Pixels above `low` that are connected to a pixel above `high`: keeps faint strokes that join ink."""
+    return labelled_hysteresis(ink, high, low)[0]
+
+
+def labelled_hysteresis(ink: np.ndarray, high: float, low: float) -> tuple[np.ndarray, tuple]:
+    """`hysteresis` and its marks labelled: the mask's `cv2.connectedComponentsWithStats` (8-connected),
+    without labelling it again (the marks kept are whole components of the faint ink, in order)."""
     weak = (ink > low).astype(np.uint8)
-    n, labels = cv2.connectedComponents(weak, connectivity=8)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(weak, connectivity=8)
     keep = np.zeros(n, bool)
     keep[np.unique(labels[ink > high])] = True
-    keep[0] = False
-    return keep[labels].astype(np.uint8)
+    keep[0] = True  # the paper stays label 0 and takes in the marks dropped
+    new = np.cumsum(keep, dtype=np.int32) - 1  # old label -> new label, kept ones in their order
+    new[~keep] = 0
+    labels = new[labels]
+    paper = ~keep
+    paper[0] = True
+    (x0, y0), (x1, y1) = stats[paper, :2].min(0), (stats[paper, :2] + stats[paper, 2:4]).max(0)
+    area = stats[paper, 4]
+    middle = (centroids[paper] * area[:, None]).sum(0) / max(1, area.sum())
+    stats, centroids = stats[keep], centroids[keep]
+    stats[0], centroids[0] = (x0, y0, x1 - x0, y1 - y0, area.sum()), middle
+    return (labels > 0).astype(np.uint8), (int(keep.sum()), labels, stats, centroids)
 
 
 def _find(parent: list[int], i: int) -> int:
