@@ -93,3 +93,22 @@ def test_expand_inputs_recurses_into_folders(tmp_path):
         (tmp_path / name).write_bytes(b"x")
     assert [p.replace(str(tmp_path), "") for p in io.expand_inputs([str(tmp_path), "-"])] == \
         ["/b.png", "/sub/a.jpg", "-"]
+
+
+@pytest.mark.parametrize("kind", ["gray", "bgr", "bgra-opaque", "bgra-transparent", "gray16", "palette"])
+def test_png_fast_path_decodes_as_opencv_does(kind, monkeypatch):
+    # 8-bit grey, RGB and RGBA PNGs go through libspng; every PNG must come out as OpenCV reads it
+    rng = np.random.default_rng(0)
+    bgr = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    alpha = np.full((37, 53, 1), 255, np.uint8)
+    if kind == "palette":
+        buf = pyio.BytesIO()
+        PIL.fromarray(bgr[:, :, ::-1]).quantize(16).save(buf, "PNG")
+        data = buf.getvalue()
+    else:
+        image = {"gray": bgr[:, :, 0], "bgr": bgr, "bgra-opaque": np.dstack([bgr, alpha]),
+                 "bgra-transparent": np.dstack([bgr, alpha // 2]), "gray16": bgr[:, :, 0].astype(np.uint16) * 257}[kind]
+        data = cv2.imencode(".png", image)[1].tobytes()
+    fast = io.decode(data, "x.png")[0].image
+    monkeypatch.setattr(io, "_png_fast", lambda data: None)
+    assert np.array_equal(fast, io.decode(data, "x.png")[0].image)

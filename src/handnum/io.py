@@ -123,17 +123,39 @@ def decode(data: bytes, name: str, max_pixels: int = MAX_PIXELS, dpi: int = PDF_
     size = header_size(data, kind)
     if size:
         check_pixels(*size, max_pixels, name)
-    # IMREAD_COLOR applies EXIF orientation and gives 8-bit BGR directly; only images that may be
-    # transparent (PNG with alpha, WebP, TIFF) are read unchanged, to put them on white paper.
-    opaque = kind in ("jpeg", "bmp") or (kind == "png" and len(data) > 25 and data[25] in (0, 2, 3))
-    flags = cv2.IMREAD_COLOR if opaque else cv2.IMREAD_UNCHANGED
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    image = _png_fast(data) if kind == "png" else None
+    if image is None:
+        # IMREAD_COLOR applies EXIF orientation and gives 8-bit BGR directly; only images that may be
+        # transparent (PNG with alpha, WebP, TIFF) are read unchanged, to put them on white paper.
+        opaque = kind in ("jpeg", "bmp") or (kind == "png" and len(data) > 25 and data[25] in (0, 2, 3))
+        flags = cv2.IMREAD_COLOR if opaque else cv2.IMREAD_UNCHANGED
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None:
         raise ImageError(f"{name}: cannot decode {kind.upper()} data (corrupt or truncated)")
     check_pixels(image.shape[1], image.shape[0], max_pixels, name)
     if image.dtype == np.uint16:
         image = (image >> 8).astype(np.uint8)
     return [PageImage(name, 0, as_bgr(image, name))]
+
+
+def _png_fast(data: bytes) -> np.ndarray | None:
+    """An 8-bit grey, RGB or RGBA PNG decoded with libspng (pyspng), as BGR(A); None for any other
+    PNG, without pyspng, or on a decoding error (OpenCV then decodes it, or says what is wrong).
+    libspng undoes the Average and Paeth row filters of photos saved as PNG with SIMD code:
+    the 3844×1012 seed photo decodes in ~66 ms against OpenCV's ~104 ms."""
+    if len(data) < 26 or data[24] != 8 or data[25] not in (0, 2, 6) or b"eXIf" in data:
+        return None  # other depths, palettes and grey with alpha; an EXIF turn is OpenCV's to apply
+    try:
+        import pyspng
+
+        image = pyspng.load(data, {0: "L", 2: "RGB", 6: "RGBA"}[data[25]])
+    except Exception:  # ImportError, or pyspng's RuntimeError on bad data
+        return None
+    if image.ndim == 2:
+        return image
+    opaque = image.shape[2] == 3 or image[:, :, 3].min() == 255  # then straight to BGR, one pass
+    return cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.shape[2] == 3 else
+                        cv2.COLOR_RGBA2BGR if opaque else cv2.COLOR_RGBA2BGRA)
 
 
 def decode_pdf(data: bytes, name: str, max_pixels: int = MAX_PIXELS, dpi: int = PDF_DPI) -> list[PageImage]:
