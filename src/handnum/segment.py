@@ -126,9 +126,10 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     set aside as lines; thin loops around other marks (a circle round a number) as enclosures,
     peeled off the digits that touch them from inside (`peel_rings`); the rest are merged into
     candidates with `merge_pieces`. `drawn`: the ink before ruled lines were taken out (the flat
-    top of a circle may have gone with them), used only to tell what a loop encloses.
+    top of a circle may have gone with them), used only to tell what a loop encloses. `labelled`:
+    the mask's `cv2.connectedComponentsWithStats` (8-connected), if at hand.
     """
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = labelled or cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, w, h, area = (stats[1:, k] for k in range(5))
     boxes = np.stack([x, y, x + w, y + h], axis=1).astype(np.int64)
     big_enough = ((h >= min_height) | (w >= min_height)) & (area >= min_area)
