@@ -40,6 +40,8 @@ def labelled_hysteresis(ink: np.ndarray, high: float, low: float) -> tuple[np.nd
     keep = np.zeros(n, bool)
     keep[np.unique(labels[ink > high])] = True
     keep[0] = True  # the paper stays label 0 and takes in the marks dropped
+    if keep.all():
+        return weak, (n, labels, stats, centroids)
     new = np.cumsum(keep, dtype=np.int32) - 1  # old label -> new label, kept ones in their order
     new[~keep] = 0
     labels = new[labels]
