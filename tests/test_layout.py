@@ -102,6 +102,18 @@ def test_a_mark_small_for_its_line_is_not_a_digit():
     assert out_of_scale(boxes, probs, 60.0, beside) == [None, None, "small", None, None]
 
 
+def test_a_mark_far_taller_than_the_page_digits_is_large_unless_big_digits_stand_beside_it():
+    from handnum.layout import line_scale, out_of_scale
+
+    boxes = np.array([[0, 0, 30, 50], [40, 0, 70, 50], [80, 0, 110, 50],     # digits, 50 px
+                      [200, 100, 450, 400],                                   # a spiral read as "9", 6×
+                      [0, 500, 200, 800], [220, 500, 420, 800]])              # "87" written 6× as big
+    probs = np.zeros((6, 11), np.float32)
+    probs[:, 9] = 0.99
+    out = out_of_scale(boxes, probs, 50.0, line_scale(boxes, probs))
+    assert out == [None, None, None, "large", None, None]
+
+
 def test_a_doubted_mark_inside_a_number_is_kept_but_not_one_beside_it():
     from handnum.layout import in_numbers
 

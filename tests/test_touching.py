@@ -77,3 +77,13 @@ def test_the_piece_model_split_replaces_a_worse_or_junk_one():
         _look_again({0: Candidate(mask.astype(np.float32), mask, 1.0, cuts)}, cands, paths, whole, second)
         assert len(paths[0]) == 2
         assert (cands[0] is not c) == replaced
+
+
+def test_a_mark_far_taller_than_the_page_digits_is_not_split():
+    # a spiral drawn in a fingerprint box, 4 times the page's 80 px digits and wide: its turns
+    # would pass for 1s and 9s; a row of touching digits at the page's height is split
+    boxes = np.array([[10, 10, 260, 330], [300, 100, 430, 180]])
+    tried, _, _ = _to_try(boxes, probs(10, 10), 80.0, np.full(2, np.nan))
+    assert tried == [1]
+    tried, _, _ = _to_try(boxes, probs(10, 10), None, np.full(2, np.nan))
+    assert tried == [0, 1]  # no page scale: nothing to compare with

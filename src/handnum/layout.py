@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+LARGE = 5.0  # a mark this many times the page's digit height, alone, is a drawing (a spiral), not a digit
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
 ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their size stand beside them
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
@@ -257,7 +258,9 @@ def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
     """Why each mark read as a digit is out of scale with the page's digits (`digit_scale`), or
     None: a mark under SPECK of it is a "speck" (a dot, a bit of a line) and a thin mark over 3
     times it a "line" (a page edge or a margin rule, not a "1"). Digits of one page may well
-    differ in size by 3 times (a heading, a footnote), so the bounds are wide; within one line
+    differ in size by 3 times (a heading, a footnote), so the bounds are wide: a mark over LARGE
+    times it is "large" (a doodle, a spiral drawn in a box) unless sure digits of at least half its
+    height stand beside it (a number written big is no drawing); within one line
     (`beside`, from `line_scale`) they do not: a mark under half the height of the sure digits
     beside it is "small" (a letter of a word, a symbol). A "1" under ONE_SPECK of the page's
     digit height is a "speck" (a bit of a box wall, a scratch) unless digits other than 1s of
@@ -270,6 +273,7 @@ def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
     if short_ones.any():
         others = line_scale(boxes, probs, ones=False)
         short_ones &= ~(h >= 0.6 * others)  # NaN (no other digits beside) compares False
+    beside_big = np.full(len(boxes), np.nan) if beside is None else beside
     for i in np.nonzero(probs.argmax(1) < probs.shape[1] - 1)[0]:
         if h[i] < SPECK * scale or short_ones[i]:
             out[i] = "speck"
@@ -277,4 +281,6 @@ def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
             out[i] = "small"
         elif h[i] > 3 * scale and w[i] < 0.3 * h[i]:
             out[i] = "line"
+        elif h[i] > LARGE * scale and not h[i] <= 2 * beside_big[i]:  # NaN: no sure digits beside
+            out[i] = "large"
     return out
