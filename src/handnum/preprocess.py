@@ -106,7 +106,7 @@ def find_rules(mask: np.ndarray, min_length: int | None = None,
     rest = remove_rules(mask, out)  # digits stay whole: their strokes across the rules are bridged
     chars = typical_height(rest, stats if rest is mask else None)
     if chars:
-        apart = rest & (1 - cv2.dilate(out, np.ones((3, 3), np.uint8)))  # not touching the page rules
+        apart = rest & (1 - cv2.dilate(out, np.ones((3, 3), np.uint8))) if out.any() else rest  # off the rules
         for axis in (1, 0):
             n = int(3 * chars)
             if n < (w if axis == 1 else h) // 5:
