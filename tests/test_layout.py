@@ -55,6 +55,23 @@ def test_the_air_beside_a_narrow_one_is_its_own():
     assert split_numbers(boxes, [0, 1, 2, 3], 0.3) == [[0], [1], [2], [3]]
 
 
+def test_loose_ink_in_a_gap_bridges_it_but_dust_and_dashes_do_not():
+    """A digit broken into pieces, its flag read as no digit, leaves a gap of 0.6 heights in its
+    number: the flag fills it. A speck of dust in the gap, a dash standing free between two
+    numbers, an underline below them and ink in a gap wider than a digit leave them apart."""
+    h = 100
+    boxes = np.array([[0, 0, 60, h], [120, 0, 180, h]])   # gap 60 = 0.6 h
+    flag = [50, 5, 115, 20]                                # hangs over the left digit
+    dust = [85, 40, 95, 50]
+    dash = [75, 55, 105, 68]
+    underline = [0, 110, 180, 118]
+    split = lambda loose: split_numbers(boxes, [0, 1], 0.3, None, 0.0, np.array(loose).reshape(-1, 4))  # noqa: E731
+    assert split([flag]) == [[0, 1]]
+    assert split([]) == split([dust]) == split([dash]) == split([underline]) == [[0], [1]]
+    far = np.array([[0, 0, 60, h], [180, 0, 240, h]])      # gap 120 = 1.2 h: no broken digit
+    assert split_numbers(far, [0, 1], 0.3, None, 0.0, np.array([[55, 5, 185, 95]])) == [[0], [1]]
+
+
 def test_marks_out_of_scale_with_the_page_digits():
     from handnum.layout import digit_scale, out_of_scale
 
