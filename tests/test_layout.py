@@ -68,8 +68,8 @@ def test_loose_ink_in_a_gap_bridges_it_but_dust_and_dashes_do_not():
     split = lambda loose: split_numbers(boxes, [0, 1], 0.3, None, 0.0, np.array(loose).reshape(-1, 4))  # noqa: E731
     assert split([flag]) == [[0, 1]]
     assert split([]) == split([dust]) == split([dash]) == split([underline]) == [[0], [1]]
-    far = np.array([[0, 0, 60, h], [180, 0, 240, h]])      # gap 120 = 1.2 h: no broken digit
-    assert split_numbers(far, [0, 1], 0.3, None, 0.0, np.array([[55, 5, 185, 95]])) == [[0], [1]]
+    far = np.array([[0, 0, 60, h], [240, 0, 300, h]])      # gap 180 = 1.8 h: more than a lost digit
+    assert split_numbers(far, [0, 1], 0.3, None, 0.0, np.array([[55, 5, 245, 95]])) == [[0], [1]]
 
 
 def test_marks_out_of_scale_with_the_page_digits():

@@ -14,7 +14,7 @@ SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits,
 PRINT_CONFIDENCE = 0.9  # on a line of small print with letters (`in_small_print`), digits count this sure
 NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark is preferred for it
 NARROW = 0.5  # a digit takes at least this share of its height in width: the air beside a 1 is its own
-BRIDGE_GAP = 1.0  # a gap up to this many heights wide may be bridged by loose ink (the room of one digit)
+BRIDGE_GAP = 1.5  # a gap up to this many heights wide may be bridged by loose ink (a lost digit and its spaces)
 BRIDGE_INK = 0.25  # ink bridges a gap only if it is at least this share of the height in width or height (no dust)
 DASH_FLAT, DASH_LOW = 1.2, 0.3  # loose ink this many times wider than tall and under this share of the height:
 # a dash between numbers ("286-1000") when it stands free of both neighbours, never a bridge
@@ -116,7 +116,7 @@ def _bridged(a: np.ndarray, b: np.ndarray, loose: np.ndarray, blank: float, heig
     """Whether `loose` ink fills the gap between boxes `a` and `b` (left to right) of a line so
     that no stretch of bare paper over `blank` px is left: a digit broken into pieces (its flag,
     half of its loop read as no digit) or one the model doubts leaves a gap inside its number;
-    numbers are set apart by bare paper. Only gaps up to BRIDGE_GAP heights (the room of a digit),
+    numbers are set apart by bare paper. Only gaps up to BRIDGE_GAP heights (a digit and its spaces),
     and only ink at least BRIDGE_INK of the height in size, standing between the two (inside their
     outer edges, its middle within their rows): no dust, no underline, no circle round them. A
     dash (flat and low, DASH_FLAT and DASH_LOW) standing free of both is a separator; the flag of
