@@ -47,6 +47,8 @@ MOVE_STEP, MOVE_REACH = 0.1, 0.1  # refinement: a cut is moved by these steps up
 SPLIT_STEP, SPLIT_MARGIN = 0.3, 0.25  # ... and a weak piece is cut every step, this far from its ends
 SPLIT_LOW = 0.4     # marks under this share of the page's digit height are never split (a run of
                     # digits that small is rare; a letter of small print split reads as 1s and 7s)
+SPLIT_BESIDE = 0.8  # ... and so are marks under this share of the sure digits beside them (a row of
+# touching digits is as tall as the digits of its line; a "#", a letter, a bit of a scribble are lower)
 CROWD_ASPECT, CROWD_HEIGHT = 1.2, 0.6  # marks this wide for their height, this tall for the page: a second look
 
 Pieces = dict  # (cut, cut) -> (mask (h, w) bool, class probabilities (11,)) of the ink between them
@@ -141,7 +143,7 @@ def _to_try(boxes: np.ndarray, whole: np.ndarray, scale: float | None,
     those beside them (bits of lines, dashes, words beside bigger digits) are left alone, and so
     are marks among letters under 0.6 of the page's digit height: words in small print (a form's
     labels), whose pieces only pass for digits."""
-    low = np.fmax(SPLIT_LOW * (scale or 0), np.nan_to_num(0.6 * beside))
+    low = np.fmax(SPLIT_LOW * (scale or 0), np.nan_to_num(SPLIT_BESIDE * beside))
     tall = [i for i, box in enumerate(boxes) if box[3] - box[1] >= low[i]]
     wide = [i for i in tall if needs_split(boxes[i], whole[i])]
     narrow = [i for i in tall if whole[i].argmax() == NOT_A_DIGIT and i not in wide
