@@ -72,6 +72,21 @@ def test_loose_ink_in_a_gap_bridges_it_but_dust_and_dashes_do_not():
     assert split_numbers(far, [0, 1], 0.3, None, 0.0, np.array([[55, 5, 245, 95]])) == [[0], [1]]
 
 
+def test_a_lone_short_one_is_a_stroke():
+    """A "/" read as a 1, standing apart at 0.55 of the height of its line's digits, is a stroke;
+    a 1 of its own as tall as them, and a short 1 inside a number, are digits."""
+    from handnum.layout import lone_strokes
+
+    boxes = np.array([[0, 0, 40, 60], [45, 0, 85, 60],      # "23", 60 px
+                      [150, 27, 165, 60],                     # "/" read as 1, 33 px, apart
+                      [250, 2, 262, 60],                      # a 1 of its own, 58 px
+                      [350, 0, 390, 60], [395, 30, 405, 60]])  # "41" with a short 1
+    labels = np.array([2, 3, 1, 1, 4, 1])
+    numbers = [[0, 1], [2], [3], [4, 5]]
+    assert lone_strokes(boxes, labels, numbers) == [[2]]
+    assert lone_strokes(boxes[2:4], labels[2:4], [[0], [1]]) == []  # no other digits: no measure
+
+
 def test_marks_out_of_scale_with_the_page_digits():
     from handnum.layout import digit_scale, out_of_scale
 

@@ -18,6 +18,7 @@ BRIDGE_GAP = 1.5  # a gap up to this many heights wide may be bridged by loose i
 BRIDGE_INK = 0.25  # ink bridges a gap only if it is at least this share of the height in width or height (no dust)
 DASH_FLAT, DASH_LOW = 1.2, 0.3  # loose ink this many times wider than tall and under this share of the height:
 # a dash between numbers ("286-1000") when it stands free of both neighbours, never a bridge
+LONE_ONE = 0.65  # a "1" that is a number of its own, under this share of its line's other digits: a stroke
 LOWER, ASCENDER = 0.7, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
 # (print's x-height is about 0.7 of its ascenders; at 0.65, an @ taller than the ascenders tipped it)
 
@@ -135,6 +136,22 @@ def _bridged(a: np.ndarray, b: np.ndarray, loose: np.ndarray, blank: float, heig
             return False
         reach = max(reach, m[2])
     return x1 - reach <= blank
+
+
+def lone_strokes(boxes: np.ndarray, labels: np.ndarray, numbers: list[list[int]]) -> list[list[int]]:
+    """The numbers of one line (`split_numbers`) that are a lone stroke: a single "1" under LONE_ONE
+    of the median height of the line's other digits (1s left out) - a slash, a tick, a bit of a
+    scribble standing apart. A 1 written as a number of its own is about as tall as the digits of
+    its line (in a number, a short 1 beside tall digits is left alone). `labels`: per box its digit."""
+    h = boxes[:, 3] - boxes[:, 1]
+    out = []
+    for num in numbers:
+        if len(num) != 1 or labels[num[0]] != 1:
+            continue
+        others = [k for n in numbers for k in n if k != num[0] and labels[k] != 1]
+        if others and h[num[0]] < LONE_ONE * np.median(h[others]):
+            out.append(num)
+    return out
 
 
 def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: float = 0.34,

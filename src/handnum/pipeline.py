@@ -147,9 +147,15 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         joined = None if cells is None else cells[np.ix_(digit_idx, digit_idx)]
         loose_boxes = boxes[loose]
         boxes = boxes[digit_idx]  # grouped on the straightened working copy, where lines are level
+        labels = np.array([digits[i].digit for i in digit_idx])
         for line in layout.group_lines(boxes):
             numbers = layout.split_numbers(boxes, line, opts.number_gap, joined, layout.NARROW, loose_boxes)
-            lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
+            strokes = layout.lone_strokes(boxes, labels, numbers)  # a slash or a tick read as a "1"
+            rejected += [Rejected(digits[digit_idx[n[0]]].box, "stroke", digits[digit_idx[n[0]]].confidence)
+                         for n in strokes]
+            numbers = [n for n in numbers if n not in strokes]
+            if numbers:
+                lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
     return Page(source, page_no, w, h, lines, rejected, (time.perf_counter() - started) * 1000, turn or 0,
                 skew, original)
 
