@@ -87,6 +87,24 @@ def test_a_lone_short_one_is_a_stroke():
     assert lone_strokes(boxes[2:4], labels[2:4], [[0], [1]]) == []  # no other digits: no measure
 
 
+def test_a_close_gap_on_a_line_of_wide_spaces_is_inside_a_number():
+    """On a line whose numbers stand two heights apart, "14" with a gap of 0.45 heights is one
+    number; on a line of single digits 0.45 heights apart, and where the widest gap is under three
+    times it, the digits stay apart."""
+    from handnum.layout import rejoin_close
+
+    h, w = 100, 60
+    def line(*gaps):  # noqa: E306
+        xs = np.cumsum([0] + [w + g for g in gaps])
+        return np.array([[x, 0, x + w, h] for x in xs])
+    wide = line(45, 200, 10)                     # "1 4  7 0": 0.45, 2.0, 0.1 heights
+    assert rejoin_close(wide, [[0], [1], [2, 3]]) == [[0, 1], [2, 3]]
+    even = line(45, 45, 45)                      # "1 2 3 4", evenly set
+    assert rejoin_close(even, [[0], [1], [2], [3]]) == [[0], [1], [2], [3]]
+    near = line(45, 100)                         # the widest gap (1.0) under 3 x 0.45
+    assert rejoin_close(near, [[0], [1], [2]]) == [[0], [1], [2]]
+
+
 def test_marks_out_of_scale_with_the_page_digits():
     from handnum.layout import digit_scale, out_of_scale
 

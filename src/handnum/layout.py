@@ -18,6 +18,8 @@ BRIDGE_GAP = 1.5  # a gap up to this many heights wide may be bridged by loose i
 BRIDGE_INK = 0.25  # ink bridges a gap only if it is at least this share of the height in width or height (no dust)
 DASH_FLAT, DASH_LOW = 1.2, 0.3  # loose ink this many times wider than tall and under this share of the height:
 # a dash between numbers ("286-1000") when it stands free of both neighbours, never a bridge
+CLOSE_GAP, CLEAR_RATIO = 0.5, 3.0  # a gap under CLOSE_GAP heights splits numbers only if at least
+# 1/CLEAR_RATIO of the narrowest gap over CLOSE_GAP on its line (`rejoin_close`)
 LONE_ONE = 0.65  # a "1" that is a number of its own, under this share of its line's other digits: a stroke
 LOWER, ASCENDER = 0.7, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
 # (print's x-height is about 0.7 of its ascenders; at 0.65, an @ taller than the ascenders tipped it)
@@ -111,6 +113,31 @@ def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.3,
         current.append(nxt)
     numbers.append(current)
     return numbers
+
+
+def rejoin_close(boxes: np.ndarray, numbers: list[list[int]], narrow: float = 0.0) -> list[list[int]]:
+    """Join neighbouring numbers of one line (`split_numbers`, with the same `narrow`) whose gap,
+    under CLOSE_GAP heights, is less than 1/CLEAR_RATIO of the narrowest gap over CLOSE_GAP
+    between numbers of the line: where the numbers of a line stand two heights apart, a gap of
+    0.45 heights is a wide-set digit (a 1 with a fleck of ink beside it), not a space. A line of
+    digits set 0.4 heights apart, with no wider gaps, keeps them apart."""
+    if len(numbers) < 2:
+        return numbers
+    line = [k for num in numbers for k in num]
+    height = float(np.median(boxes[line, 3] - boxes[line, 1]))
+    air = np.maximum(0.0, narrow * height - (boxes[:, 2] - boxes[:, 0])) / 2
+    gaps = np.array([boxes[b[0], 0] - boxes[a[-1], 2] - air[a[-1]] - air[b[0]]
+                     for a, b in zip(numbers, numbers[1:])]) / height
+    clear = gaps[gaps > CLOSE_GAP]
+    if not len(clear):
+        return numbers
+    out = [numbers[0]]
+    for g, num in zip(gaps, numbers[1:]):
+        if g <= CLOSE_GAP and CLEAR_RATIO * g <= clear.min():
+            out[-1] = out[-1] + num
+        else:
+            out.append(num)
+    return out
 
 
 def _bridged(a: np.ndarray, b: np.ndarray, loose: np.ndarray, blank: float, height: float) -> bool:

@@ -150,6 +150,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         labels = np.array([digits[i].digit for i in digit_idx])
         for line in layout.group_lines(boxes):
             numbers = layout.split_numbers(boxes, line, opts.number_gap, joined, layout.NARROW, loose_boxes)
+            numbers = layout.rejoin_close(boxes, numbers, layout.NARROW)  # gaps far below the line's own
             strokes = layout.lone_strokes(boxes, labels, numbers)  # a slash or a tick read as a "1"
             rejected += [Rejected(digits[digit_idx[n[0]]].box, "stroke", digits[digit_idx[n[0]]].confidence)
                          for n in strokes]
