@@ -57,8 +57,8 @@ def test_the_air_beside_a_narrow_one_is_its_own():
 
 def test_loose_ink_in_a_gap_bridges_it_but_dust_and_dashes_do_not():
     """A digit broken into pieces, its flag read as no digit, leaves a gap of 0.6 heights in its
-    number: the flag fills it. A speck of dust in the gap, a dash standing free between two
-    numbers, an underline below them and ink in a gap wider than a digit leave them apart."""
+    number: the flag fills it. A speck of dust in the gap, a dash or a "+" standing free between
+    two numbers, an underline below them and ink in a gap wider than a digit leave them apart."""
     h = 100
     boxes = np.array([[0, 0, 60, h], [120, 0, 180, h]])   # gap 60 = 0.6 h
     flag = [50, 5, 115, 20]                                # hangs over the left digit
@@ -67,7 +67,8 @@ def test_loose_ink_in_a_gap_bridges_it_but_dust_and_dashes_do_not():
     underline = [0, 110, 180, 118]
     split = lambda loose: split_numbers(boxes, [0, 1], 0.3, None, 0.0, np.array(loose).reshape(-1, 4))  # noqa: E731
     assert split([flag]) == [[0, 1]]
-    assert split([]) == split([dust]) == split([dash]) == split([underline]) == [[0], [1]]
+    plus = [77, 30, 103, 70]                               # 0.17 heights from both digits
+    assert split([]) == split([dust]) == split([dash]) == split([underline]) == split([plus]) == [[0], [1]]
     far = np.array([[0, 0, 60, h], [240, 0, 300, h]])      # gap 180 = 1.8 h: more than a lost digit
     assert split_numbers(far, [0, 1], 0.3, None, 0.0, np.array([[55, 5, 245, 95]])) == [[0], [1]]
 

@@ -16,6 +16,7 @@ NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark i
 NARROW = 0.5  # a digit takes at least this share of its height in width: the air beside a 1 is its own
 BRIDGE_GAP = 1.5  # a gap up to this many heights wide may be bridged by loose ink (a lost digit and its spaces)
 BRIDGE_INK = 0.25  # ink bridges a gap only if it is at least this share of the height in width or height (no dust)
+TOUCH = 0.15  # ... and only if it comes this close (heights) to one of the two marks beside the gap
 DASH_FLAT, DASH_LOW = 1.2, 0.3  # loose ink this many times wider than tall and under this share of the height:
 # a dash between numbers ("286-1000") when it stands free of both neighbours, never a bridge
 CLOSE_GAP, CLEAR_RATIO = 0.5, 3.0  # a gap under CLOSE_GAP heights splits numbers only if at least
@@ -148,7 +149,9 @@ def _bridged(a: np.ndarray, b: np.ndarray, loose: np.ndarray, blank: float, heig
     and only ink at least BRIDGE_INK of the height in size, standing between the two (inside their
     outer edges, its middle within their rows): no dust, no underline, no circle round them. A
     dash (flat and low, DASH_FLAT and DASH_LOW) standing free of both is a separator; the flag of
-    a broken digit hangs over the digit's other piece."""
+    a broken digit hangs over the digit's other piece. The ink must come within TOUCH heights of
+    one of the two (a piece lies against the rest of its digit; a "+" between two numbers stands
+    free of both)."""
     x0, x1 = a[2], b[0]
     if x1 - x0 > BRIDGE_GAP * height or not len(loose):
         return False
@@ -157,12 +160,12 @@ def _bridged(a: np.ndarray, b: np.ndarray, loose: np.ndarray, blank: float, heig
     dash = (w >= DASH_FLAT * h) & (h < DASH_LOW * height) & (loose[:, 0] >= x0) & (loose[:, 2] <= x1)
     inside = (loose[:, 0] < x1) & (loose[:, 2] > x0) & (loose[:, 0] >= a[0]) & (loose[:, 2] <= b[2]) \
         & (cy > min(a[1], b[1])) & (cy < max(a[3], b[3])) & (np.maximum(w, h) >= BRIDGE_INK * height) & ~dash
-    reach = x0  # the right end of the ink so far, from a's right edge
+    reach, bare = x0, []  # the right end of the ink so far, from a's right edge; the bare stretches
     for m in loose[inside][np.argsort(loose[inside, 0])]:
-        if m[0] - reach > blank:
-            return False
+        bare.append(max(0, m[0] - reach))
         reach = max(reach, m[2])
-    return x1 - reach <= blank
+    bare.append(max(0, x1 - reach))
+    return len(bare) > 1 and max(bare) <= blank and min(bare) <= TOUCH * height
 
 
 def lone_strokes(boxes: np.ndarray, labels: np.ndarray, numbers: list[list[int]]) -> list[list[int]]:
