@@ -128,12 +128,14 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         box = to_orig(boxes[i])
         if odd[i]:
             rejected.append(Rejected(box, odd[i], float(p[cls])))
-            loose += [i] if odd[i] in ("speck", "small") else []
+            if odd[i] in ("speck", "small"):  # maybe a piece of a digit
+                loose.append(i)
         elif in_word[i] and cls != NOT_A_DIGIT:
             rejected.append(Rejected(box, "word", float(p[cls])))
         elif cls == NOT_A_DIGIT:
             rejected.append(Rejected(box, "not-a-digit", float(p[cls])))
-            loose += [i] if not in_word[i] else []
+            if not in_word[i]:
+                loose.append(i)
         elif p[cls] < (max(opts.min_confidence, layout.PRINT_CONFIDENCE) if print_[i] else opts.min_confidence):
             rejected.append(Rejected(box, "low-confidence", float(p[cls])))
             loose.append(i)

@@ -139,10 +139,10 @@ def _to_try(boxes: np.ndarray, whole: np.ndarray, scale: float | None,
             beside: np.ndarray) -> tuple[list[int], set[int], np.ndarray]:
     """The candidates to split (`needs_split`, and digit-like "not a digit" marks at least
     JUNK_RATIO as wide as tall: a 1 touching a digit makes a narrow pair), those of them that
-    are narrow, and `digit_like` over all. Marks lower than SPLIT_LOW of the page's digits or 0.6 of
-    those beside them (bits of lines, dashes, words beside bigger digits) are left alone, and so
-    are marks among letters under 0.6 of the page's digit height: words in small print (a form's
-    labels), whose pieces only pass for digits."""
+    are narrow, and `digit_like` over all. Marks lower than SPLIT_LOW of the page's digits or
+    SPLIT_BESIDE of those beside them (bits of lines, dashes, words beside bigger digits, a "#")
+    are left alone, and so are marks among letters under 0.6 of the page's digit height: words
+    in small print (a form's labels), whose pieces only pass for digits."""
     low = np.fmax(SPLIT_LOW * (scale or 0), np.nan_to_num(SPLIT_BESIDE * beside))
     tall = [i for i, box in enumerate(boxes) if box[3] - box[1] >= low[i]]
     wide = [i for i in tall if needs_split(boxes[i], whole[i])]
