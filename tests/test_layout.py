@@ -57,6 +57,57 @@ def test_the_air_beside_a_narrow_one_is_its_own():
     assert split_numbers(boxes, [0, 1, 2, 3], 0.3) == [[0], [1], [2], [3]]
 
 
+def test_loose_ink_in_a_gap_bridges_it_but_dust_and_dashes_do_not():
+    """A digit broken into pieces, its flag read as no digit, leaves a gap of 0.6 heights in its
+    number: the flag fills it. A speck of dust in the gap, a dash or a "+" standing free between
+    two numbers, an underline below them and ink in a gap wider than a digit leave them apart."""
+    h = 100
+    boxes = np.array([[0, 0, 60, h], [120, 0, 180, h]])   # gap 60 = 0.6 h
+    flag = [50, 5, 115, 20]                                # hangs over the left digit
+    dust = [85, 40, 95, 50]
+    dash = [75, 55, 105, 68]
+    underline = [0, 110, 180, 118]
+    split = lambda loose: split_numbers(boxes, [0, 1], 0.3, None, 0.0, np.array(loose).reshape(-1, 4))  # noqa: E731
+    assert split([flag]) == [[0, 1]]
+    plus = [77, 30, 103, 70]                               # 0.17 heights from both digits
+    assert split([]) == split([dust]) == split([dash]) == split([underline]) == split([plus]) == [[0], [1]]
+    far = np.array([[0, 0, 60, h], [240, 0, 300, h]])      # gap 180 = 1.8 h: more than a lost digit
+    assert split_numbers(far, [0, 1], 0.3, None, 0.0, np.array([[55, 5, 245, 95]])) == [[0], [1]]
+
+
+def test_a_lone_short_one_is_a_stroke():
+    """A "/" read as a 1, standing apart at 0.55 of the height of its line's digits, is a stroke;
+    a 1 of its own as tall as them, and a short 1 inside a number, are digits."""
+    from handnum.layout import lone_strokes
+
+    boxes = np.array([[0, 0, 40, 60], [45, 0, 85, 60],      # "23", 60 px
+                      [150, 27, 165, 60],                     # "/" read as 1, 33 px, apart
+                      [250, 2, 262, 60],                      # a 1 of its own, 58 px
+                      [350, 0, 390, 60], [395, 30, 405, 60]])  # "41" with a short 1
+    labels = np.array([2, 3, 1, 1, 4, 1])
+    numbers = [[0, 1], [2], [3], [4, 5]]
+    assert lone_strokes(boxes, labels, numbers) == [[2]]
+    assert lone_strokes(boxes[2:4], labels[2:4], [[0], [1]]) == []  # no other digits: no measure
+
+
+def test_a_close_gap_on_a_line_of_wide_spaces_is_inside_a_number():
+    """On a line whose numbers stand two heights apart, "14" with a gap of 0.45 heights is one
+    number; on a line of single digits 0.45 heights apart, and where the widest gap is under three
+    times it, the digits stay apart."""
+    from handnum.layout import rejoin_close
+
+    h, w = 100, 60
+    def line(*gaps):  # noqa: E306
+        xs = np.cumsum([0] + [w + g for g in gaps])
+        return np.array([[x, 0, x + w, h] for x in xs])
+    wide = line(45, 200, 10)                     # "1 4  7 0": 0.45, 2.0, 0.1 heights
+    assert rejoin_close(wide, [[0], [1], [2, 3]]) == [[0, 1], [2, 3]]
+    even = line(45, 45, 45)                      # "1 2 3 4", evenly set
+    assert rejoin_close(even, [[0], [1], [2], [3]]) == [[0], [1], [2], [3]]
+    near = line(45, 100)                         # the widest gap (1.0) under 3 x 0.45
+    assert rejoin_close(near, [[0], [1], [2]]) == [[0], [1], [2]]
+
+
 def test_marks_out_of_scale_with_the_page_digits():
     from handnum.layout import digit_scale, out_of_scale
 

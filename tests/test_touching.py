@@ -34,6 +34,16 @@ def test_a_lone_mark_under_split_low_is_not_split():
     assert tried == [0, 1]  # at 0.43 of it: maybe a line of small touching digits
 
 
+def test_a_mark_well_lower_than_the_digits_beside_it_is_not_split():
+    """A "#" at 0.7 of the height of the digits of its line (its halves read as "77") is left
+    whole; two touching digits as tall as their line are tried."""
+    boxes = np.array([[0, 5, 25, 30],       # "#", 25 px beside 35 px digits
+                      [100, 0, 145, 34]])   # two touching digits, 34 px
+    whole = probs(10, 10)
+    tried, _, _ = _to_try(boxes, whole, 35.0, np.array([35.0, 35.0]))
+    assert tried == [1]
+
+
 def test_only_rows_of_digits_at_the_page_height_get_a_second_look():
     from handnum.touching import _crowded
 

@@ -15,6 +15,14 @@ SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits,
 PRINT_CONFIDENCE = 0.9  # on a line of small print with letters (`in_small_print`), digits count this sure
 NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark is preferred for it
 NARROW = 0.5  # a digit takes at least this share of its height in width: the air beside a 1 is its own
+BRIDGE_GAP = 1.5  # a gap up to this many heights wide may be bridged by loose ink (a lost digit and its spaces)
+BRIDGE_INK = 0.25  # ink bridges a gap only if it is at least this share of the height in width or height (no dust)
+TOUCH = 0.15  # ... and only if it comes this close (heights) to one of the two marks beside the gap
+DASH_FLAT, DASH_LOW = 1.2, 0.3  # loose ink this many times wider than tall and under this share of the height:
+# a dash between numbers ("286-1000") when it stands free of both neighbours, never a bridge
+CLOSE_GAP, CLEAR_RATIO = 0.5, 3.0  # a gap under CLOSE_GAP heights splits numbers only if at least
+# 1/CLEAR_RATIO of the narrowest gap over CLOSE_GAP on its line (`rejoin_close`)
+LONE_ONE = 0.65  # a "1" that is a number of its own, under this share of its line's other digits: a stroke
 LOWER, ASCENDER = 0.7, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
 # (print's x-height is about 0.7 of its ascenders; at 0.65, an @ taller than the ascenders tipped it)
 
@@ -75,24 +83,96 @@ def _merge_side_by_side(boxes: np.ndarray, lines: list[list[int]], min_overlap: 
 
 
 def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.3,
-                  joined: np.ndarray | None = None, narrow: float = 0.0) -> list[list[int]]:
+                  joined: np.ndarray | None = None, narrow: float = 0.0,
+                  loose: np.ndarray | None = None) -> list[list[int]]:
     """Split one line (indices sorted left to right) into numbers where the horizontal gap between
     neighbours exceeds `gap` times the line's median digit height, unless `joined[a, b]` says the
     two sit in neighbouring boxes of one form field. `narrow`: a mark counts as at least this share
-    of the height wide, centred on its box (the air beside a written 1 belongs to its cell)."""
+    of the height wide, centred on its box (the air beside a written 1 belongs to its cell).
+    `loose`: boxes (M, 4) of ink read as no digit (pieces of a broken digit, a digit the model
+    doubts); a gap they fill (`_bridged`) does not split a number."""
     if not line:
         return []
     height = float(np.median(boxes[line, 3] - boxes[line, 1]))
     air = np.maximum(0.0, narrow * height - (boxes[:, 2] - boxes[:, 0])) / 2  # beside a narrow 1
     numbers, current = [], [line[0]]
     for prev, nxt in zip(line, line[1:]):
-        together = joined is not None and joined[prev, nxt]
+        together = (joined is not None and joined[prev, nxt]) \
+            or (loose is not None and _bridged(boxes[prev], boxes[nxt], loose, gap * height, height))
         if boxes[nxt, 0] - boxes[prev, 2] - air[prev] - air[nxt] > gap * height and not together:
             numbers.append(current)
             current = []
         current.append(nxt)
     numbers.append(current)
     return numbers
+
+
+def rejoin_close(boxes: np.ndarray, numbers: list[list[int]], narrow: float = 0.0) -> list[list[int]]:
+    """Join neighbouring numbers of one line (`split_numbers`, with the same `narrow`) whose gap,
+    under CLOSE_GAP heights, is less than 1/CLEAR_RATIO of the narrowest gap over CLOSE_GAP
+    between numbers of the line: where the numbers of a line stand two heights apart, a gap of
+    0.45 heights is a wide-set digit (a 1 with a fleck of ink beside it), not a space. A line of
+    digits set 0.4 heights apart, with no wider gaps, keeps them apart."""
+    if len(numbers) < 2:
+        return numbers
+    line = [k for num in numbers for k in num]
+    height = float(np.median(boxes[line, 3] - boxes[line, 1]))
+    air = np.maximum(0.0, narrow * height - (boxes[:, 2] - boxes[:, 0])) / 2
+    gaps = np.array([boxes[b[0], 0] - boxes[a[-1], 2] - air[a[-1]] - air[b[0]]
+                     for a, b in zip(numbers, numbers[1:])]) / height
+    clear = gaps[gaps > CLOSE_GAP]
+    if not len(clear):
+        return numbers
+    out = [numbers[0]]
+    for g, num in zip(gaps, numbers[1:]):
+        if g <= CLOSE_GAP and CLEAR_RATIO * g <= clear.min():
+            out[-1] = out[-1] + num
+        else:
+            out.append(num)
+    return out
+
+
+def _bridged(a: np.ndarray, b: np.ndarray, loose: np.ndarray, blank: float, height: float) -> bool:
+    """Whether `loose` ink fills the gap between boxes `a` and `b` (left to right) of a line so
+    that no stretch of bare paper over `blank` px is left: a digit broken into pieces (its flag,
+    half of its loop read as no digit) or one the model doubts leaves a gap inside its number;
+    numbers are set apart by bare paper. Only gaps up to BRIDGE_GAP heights (a digit and its spaces),
+    and only ink at least BRIDGE_INK of the height in size, standing between the two (inside their
+    outer edges, its middle within their rows): no dust, no underline, no circle round them. A
+    dash (flat and low, DASH_FLAT and DASH_LOW) standing free of both is a separator; the flag of
+    a broken digit hangs over the digit's other piece. The ink must come within TOUCH heights of
+    one of the two (a piece lies against the rest of its digit; a "+" between two numbers stands
+    free of both)."""
+    x0, x1 = a[2], b[0]
+    if x1 - x0 > BRIDGE_GAP * height or not len(loose):
+        return False
+    w, h = loose[:, 2] - loose[:, 0], loose[:, 3] - loose[:, 1]
+    cy = (loose[:, 1] + loose[:, 3]) / 2
+    dash = (w >= DASH_FLAT * h) & (h < DASH_LOW * height) & (loose[:, 0] >= x0) & (loose[:, 2] <= x1)
+    inside = (loose[:, 0] < x1) & (loose[:, 2] > x0) & (loose[:, 0] >= a[0]) & (loose[:, 2] <= b[2]) \
+        & (cy > min(a[1], b[1])) & (cy < max(a[3], b[3])) & (np.maximum(w, h) >= BRIDGE_INK * height) & ~dash
+    reach, bare = x0, []  # the right end of the ink so far, from a's right edge; the bare stretches
+    for m in loose[inside][np.argsort(loose[inside, 0])]:
+        bare.append(max(0, m[0] - reach))
+        reach = max(reach, m[2])
+    bare.append(max(0, x1 - reach))
+    return len(bare) > 1 and max(bare) <= blank and min(bare) <= TOUCH * height
+
+
+def lone_strokes(boxes: np.ndarray, labels: np.ndarray, numbers: list[list[int]]) -> list[list[int]]:
+    """The numbers of one line (`split_numbers`) that are a lone stroke: a single "1" under LONE_ONE
+    of the median height of the line's other digits (1s left out) - a slash, a tick, a bit of a
+    scribble standing apart. A 1 written as a number of its own is about as tall as the digits of
+    its line (in a number, a short 1 beside tall digits is left alone). `labels`: per box its digit."""
+    h = boxes[:, 3] - boxes[:, 1]
+    out = []
+    for num in numbers:
+        if len(num) != 1 or labels[num[0]] != 1:
+            continue
+        others = [k for n in numbers for k in n if k != num[0] and labels[k] != 1]
+        if others and h[num[0]] < LONE_ONE * np.median(h[others]):
+            out.append(num)
+    return out
 
 
 def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: float = 0.34,

@@ -122,6 +122,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         odd = [o or ("rule" if e else None) for o, e in zip(odd, edge)]
     kept = layout.doubted_in_numbers(boxes, probs, in_word | np.array([bool(o) for o in odd], bool), line_px,
                                      opts.number_gap, cells)  # "not a digit" inside a number: a digit
+    loose = []  # marks read as no digit that may be pieces of one: they may bridge a gap in a number
     for i, p in enumerate(probs):
         if kept[i]:  # read as a digit: the probabilities given that it is one
             p = np.append(p[:NOT_A_DIGIT] / p[:NOT_A_DIGIT].sum(), 0.0)
@@ -129,12 +130,17 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         box = to_orig(boxes[i])
         if odd[i]:
             rejected.append(Rejected(box, odd[i], float(p[cls])))
+            if odd[i] in ("speck", "small"):  # maybe a piece of a digit
+                loose.append(i)
         elif in_word[i] and cls != NOT_A_DIGIT:
             rejected.append(Rejected(box, "word", float(p[cls])))
         elif cls == NOT_A_DIGIT:
             rejected.append(Rejected(box, "not-a-digit", float(p[cls])))
+            if not in_word[i]:
+                loose.append(i)
         elif p[cls] < (max(opts.min_confidence, layout.PRINT_CONFIDENCE) if print_[i] else opts.min_confidence):
             rejected.append(Rejected(box, "low-confidence", float(p[cls])))
+            loose.append(i)
         else:
             top = np.argsort(p[:NOT_A_DIGIT])[::-1][:3]
             digits[i] = Digit(box, cls, float(p[cls]), [(int(k), float(p[k])) for k in top])
@@ -143,10 +149,18 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     lines = []
     if digit_idx:
         joined = None if cells is None else cells[np.ix_(digit_idx, digit_idx)]
+        loose_boxes = boxes[loose]
         boxes = boxes[digit_idx]  # grouped on the straightened working copy, where lines are level
+        labels = np.array([digits[i].digit for i in digit_idx])
         for line in layout.group_lines(boxes):
-            numbers = layout.split_numbers(boxes, line, opts.number_gap, joined, layout.NARROW)
-            lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
+            numbers = layout.split_numbers(boxes, line, opts.number_gap, joined, layout.NARROW, loose_boxes)
+            numbers = layout.rejoin_close(boxes, numbers, layout.NARROW)  # gaps far below the line's own
+            strokes = layout.lone_strokes(boxes, labels, numbers)  # a slash or a tick read as a "1"
+            rejected += [Rejected(digits[digit_idx[n[0]]].box, "stroke", digits[digit_idx[n[0]]].confidence)
+                         for n in strokes]
+            numbers = [n for n in numbers if n not in strokes]
+            if numbers:
+                lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
     return Page(source, page_no, w, h, lines, rejected, (time.perf_counter() - started) * 1000, turn or 0,
                 skew, original)
 

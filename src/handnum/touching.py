@@ -47,7 +47,9 @@ MOVE_STEP, MOVE_REACH = 0.1, 0.1  # refinement: a cut is moved by these steps up
 SPLIT_STEP, SPLIT_MARGIN = 0.3, 0.25  # ... and a weak piece is cut every step, this far from its ends
 SPLIT_LOW = 0.4     # marks under this share of the page's digit height are never split (a run of
                     # digits that small is rare; a letter of small print split reads as 1s and 7s)
-SPLIT_HIGH = 3.0    # ... nor marks over this many times its height (a doodle, not digits run together)
+SPLIT_BESIDE = 0.8  # ... and so are marks under this share of the sure digits beside them (a row of
+# touching digits is as tall as the digits of its line; a "#", a letter, a bit of a scribble are lower)
+SPLIT_HIGH = 3.0    # ... and marks over this many times the page's digit height (a doodle, not touching digits)
 CROWD_ASPECT, CROWD_HEIGHT = 1.2, 0.6  # marks this wide for their height, this tall for the page: a second look
 
 Pieces = dict  # (cut, cut) -> (mask (h, w) bool, class probabilities (11,)) of the ink between them
@@ -138,12 +140,13 @@ def _to_try(boxes: np.ndarray, whole: np.ndarray, scale: float | None,
             beside: np.ndarray) -> tuple[list[int], set[int], np.ndarray]:
     """The candidates to split (`needs_split`, and digit-like "not a digit" marks at least
     JUNK_RATIO as wide as tall: a 1 touching a digit makes a narrow pair), those of them that
-    are narrow, and `digit_like` over all. Marks lower than SPLIT_LOW of the page's digits or 0.6 of
-    those beside them (bits of lines, dashes, words beside bigger digits) are left alone, and so
-    are marks over SPLIT_HIGH times the page's digits (touching digits are as tall as digits; a
-    spiral drawn in a box is cut into 1s and 9s) and marks among letters under 0.6 of the page's
-    digit height: words in small print (a form's labels), whose pieces only pass for digits."""
-    low = np.fmax(SPLIT_LOW * (scale or 0), np.nan_to_num(0.6 * beside))
+    are narrow, and `digit_like` over all. Marks lower than SPLIT_LOW of the page's digits or
+    SPLIT_BESIDE of those beside them (bits of lines, dashes, words beside bigger digits, a "#")
+    are left alone, and so are marks over SPLIT_HIGH times the page's digits (touching digits are
+    as tall as digits; a spiral drawn in a box is cut into 1s and 9s) and marks among letters
+    under 0.6 of the page's digit height: words in small print (a form's labels), whose pieces
+    only pass for digits."""
+    low = np.fmax(SPLIT_LOW * (scale or 0), np.nan_to_num(SPLIT_BESIDE * beside))
     high = SPLIT_HIGH * scale if scale else np.inf
     tall = [i for i, box in enumerate(boxes) if low[i] <= box[3] - box[1] <= high]
     wide = [i for i in tall if needs_split(boxes[i], whole[i])]
