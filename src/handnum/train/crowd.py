@@ -6,7 +6,8 @@ end of a 0's loop, the foot of a 2. The main model never saw such pieces and oft
 "not a digit" or a wrong digit. These samples are exactly such pieces: MNIST *training* digits
 put side by side, neighbours overlapping by up to MAX_OVERLAP of their width (some written in one
 stroke: the digit before ends where the next begins, `OCCLUDE`), cut straight near the middle of
-each overlap and normalised as the splitter does; the label is the digit in the middle. Pieces
+each overlap and normalised as the splitter does; the label is the digit in the middle. Some are
+zeros cut out of runs of zeros ("1000", "2500"), which writers set closer and in one stroke. Pieces
 across two digits (the right half of one, the left half of the next) and pieces of scribbles are
 "not a digit": the splitter weighs every way to cut, and a cut in the wrong place, or a scribble
 split like any other wide mark, must not leave pieces that pass for digits.
@@ -24,6 +25,8 @@ JITTER = 0.12       # cuts land this far (share of the row's height) either side
 HEIGHT = 40         # rows are drawn this tall, about as tall as the splitter's copies (SPLIT_HEIGHT)
 OCCLUDE = 0.5       # share of neighbours written in one stroke with the digit before: its ink under
                     # this one is left out ("1000" written as 1CCO: each 0 open where the next begins)
+RUN_OVERLAP, RUN_OCCLUDE = (0.1, 0.45), 0.8  # a run of zeros ("1000", "2500"): written closer, mostly
+                    # in one stroke, so each 0 but the last is a C with the next one's left arc inside it
 
 
 def _digit(rng: np.random.Generator, digits: np.ndarray, k: int | None = None) -> tuple[np.ndarray, int]:
@@ -34,15 +37,21 @@ def _digit(rng: np.random.Generator, digits: np.ndarray, k: int | None = None) -
 
 
 def row_piece(rng: np.random.Generator, digits: np.ndarray, ones: np.ndarray | None = None,
-              mode: str = "digit", first: int | None = None) -> tuple[np.ndarray, int]:
+              mode: str = "digit", first: int | np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """One piece: a digit with a neighbour on one or both sides, cut straight near the middle of
     each overlap, normalised (28×28 float32). Returns the piece and the index of the middle digit
     (-1 for a piece that is not a digit). A neighbour that is a 1 (`ones[k]`) gives the piece none
     of its ink. Other modes make pieces that are not digits: "straddle" cuts through the middle
     of the first two digits (the right half of one, the left half of the next), both at least half
     as wide as tall; "swallow" keeps the whole first digit, `first` (a 1), with the second: a
-    piece holding a whole 1 beside a 0 must not read as "0", or the splitter swallows the 1."""
-    parts = [_digit(rng, digits, first)] + [_digit(rng, digits) for _ in range(2)]
+    piece holding a whole 1 beside a 0 must not read as "0", or the splitter swallows the 1.
+    "zeros" is a digit piece of a run of three zeros drawn from the indices `first`, written
+    closer and mostly in one stroke (RUN_OVERLAP, RUN_OCCLUDE)."""
+    if mode == "zeros":  # `first`: the pool of zeros to draw all three from
+        parts = [_digit(rng, digits, int(rng.choice(first))) for _ in range(3)]
+    else:
+        parts = [_digit(rng, digits, first)] + [_digit(rng, digits) for _ in range(2)]
+    overlap, occlude = (RUN_OVERLAP, RUN_OCCLUDE) if mode == "zeros" else ((-0.05, MAX_OVERLAP), OCCLUDE)
     scale = HEIGHT / max(p.shape[0] for p, _ in parts)
     parts = [(cv2.resize(p, (max(1, round(p.shape[1] * scale)), max(1, round(p.shape[0] * scale))),
                          interpolation=cv2.INTER_LINEAR), k) for p, k in parts]
@@ -51,7 +60,7 @@ def row_piece(rng: np.random.Generator, digits: np.ndarray, ones: np.ndarray | N
     x, spans = 4, []
     for n, (p, _) in enumerate(parts):
         if n:
-            x -= int(rng.uniform(-0.05, MAX_OVERLAP) * min(p.shape[1], parts[n - 1][0].shape[1]))
+            x -= int(rng.uniform(*overlap) * min(p.shape[1], parts[n - 1][0].shape[1]))
         spans.append((x, x + p.shape[1], 4 + int(rng.integers(0, HEIGHT - p.shape[0] + 1))))
         x += p.shape[1]
     # a digit at the start or the end of its number: no neighbour there
@@ -60,7 +69,7 @@ def row_piece(rng: np.random.Generator, digits: np.ndarray, ones: np.ndarray | N
         if (n == 0 and ends[0]) or (n == 2 and ends[1]):
             continue
         region = canvas[y:y + p.shape[0], x0:x1]
-        if n and rng.random() < OCCLUDE:  # written in one stroke: the digit before ends where this begins
+        if n and rng.random() < occlude:  # written in one stroke: the digit before ends where this begins
             ink = p > 40
             left = np.where(ink.any(1), ink.argmax(1), p.shape[1])  # this digit's left edge, per row
             region[np.arange(p.shape[1])[None, :] >= left[:, None]] = 0
@@ -99,13 +108,13 @@ def scribble_piece(rng: np.random.Generator) -> np.ndarray:
 
 
 def generate(n: int, seed: int, digits: np.ndarray, labels: np.ndarray, scribbles: float = 0.15,
-             straddles: float = 0.15, swallows: float = 0.04) -> tuple[np.ndarray, np.ndarray]:
+             straddles: float = 0.15, swallows: float = 0.04, zeros: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
     """`n` pieces, (n, 28, 28) uint8 and their labels (n,); `scribbles` of them are scribble pieces,
     `straddles` pieces across two digits and `swallows` whole 1s with their neighbour (all "not a
-    digit"). Reproducible from `seed`."""
+    digit"), `zeros` zeros cut out of runs of zeros. Reproducible from `seed`."""
     rng = np.random.default_rng(seed)
     ones = labels == 1
-    one_idx = np.flatnonzero(ones)
+    one_idx, zero_idx = np.flatnonzero(ones), np.flatnonzero(labels == 0)
     out, lab = np.zeros((n, 28, 28), np.uint8), np.zeros(n, np.uint8)
     i = 0
     while i < n:
@@ -116,6 +125,8 @@ def generate(n: int, seed: int, digits: np.ndarray, labels: np.ndarray, scribble
             img, label = row_piece(rng, digits, mode="straddle")[0], NOT_A_DIGIT
         elif r < scribbles + straddles + swallows and len(one_idx):
             img, label = row_piece(rng, digits, mode="swallow", first=int(rng.choice(one_idx)))[0], NOT_A_DIGIT
+        elif r < scribbles + straddles + swallows + zeros and len(zero_idx):
+            img, label = row_piece(rng, digits, mode="zeros", first=zero_idx)[0], 0
         else:
             img, k = row_piece(rng, digits, ones)
             label = int(labels[k])
