@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-LARGE = 5.0  # a mark this many times the page's digit height, alone, is a drawing (a spiral), not a digit
-SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
-ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their size stand beside them
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
 X_HEIGHT, SHORT_WORD = 0.8, 5  # a sure letter this short for its cluster of at most this many marks: a word
 SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits, letters this sure: a label
@@ -249,7 +246,7 @@ def doubted_in_numbers(boxes: np.ndarray, probs: np.ndarray, excluded: np.ndarra
                        gap: float = 0.3, joined: np.ndarray | None = None) -> np.ndarray:
     """Marks the model calls "not a digit" that are read as digits all the same: inside a number
     (next to a sure digit, `in_numbers`), at least DOUBTED_HEIGHT of the height of the digits
-    beside them (`line_scale`; a letter or a dash is smaller), with a digit probability of at
+    beside them (`sizes.line_scale`; a letter or a dash is smaller), with a digit probability of at
     least DOUBTED_DIGIT, and not `excluded` (in a word, out of scale). Returns a bool array."""
     junk = probs.argmax(1) == probs.shape[1] - 1
     doubted = junk & ~excluded & (boxes[:, 3] - boxes[:, 1] >= DOUBTED_HEIGHT * beside) \
@@ -284,83 +281,3 @@ def sure_digits(boxes: np.ndarray, probs: np.ndarray, sure: float = 0.9) -> np.n
     width: a flat bit of a line read as "1" does not count)."""
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     return (probs.argmax(1) < probs.shape[1] - 1) & (probs.max(1) >= sure) & (h >= 0.8 * w)
-
-
-def digit_scale(boxes: np.ndarray, probs: np.ndarray) -> float | None:
-    """The page's digit height: the median height of its sure digits other than "1" (any upright
-    stroke, a letter l, a bit of a printed line, is a sure "1": 1s say nothing about digit
-    size) and not `beside_letters` (a form's printed labels, whose o, a and e read as sure 0s,
-    6s and 2s, may outnumber its digits; the median then tips to print size when the photo
-    changes a little); None with fewer than two."""
-    if not len(boxes):
-        return None
-    ref = sure_digits(boxes, probs) & (probs.argmax(1) != 1)
-    apart = ref & ~beside_letters(boxes, probs)
-    ref = apart if apart.sum() >= 2 else ref
-    return float(np.median(boxes[ref, 3] - boxes[ref, 1])) if ref.sum() >= 2 else None
-
-
-def beside_letters(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3) -> np.ndarray:
-    """Marks in a tight cluster (`split_numbers`) with two letter-sized marks (narrower than
-    tall) the model is sure (>= SURE_JUNK) are not digits: a word, whatever its other letters
-    read as (one such mark beside digits is as likely a blot or a broken-off stroke; a wider
-    one, two digits run together). Bool over `boxes`."""
-    out = np.zeros(len(boxes), bool)
-    h, w = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
-    letter = (probs[:, -1] >= SURE_JUNK) & (w < h)
-    for line in group_lines(boxes):
-        for c in split_numbers(boxes, line, gap):
-            out[c] = (letter[c] & (h[c] >= 0.4 * np.median(h[c]))).sum() >= 2
-    return out
-
-
-def line_scale(boxes: np.ndarray, probs: np.ndarray, ones: bool = True) -> np.ndarray:
-    """Per mark, the median height of the sure digits beside it (overlapping it vertically by at
-    least half of its height: its line); NaN where there are none. A word or a dash beside a
-    number is small for its line; a line of small digits is not. `ones=False`: sure "1"s do not
-    count (any short upright stroke is a sure "1")."""
-    ref = np.nonzero(sure_digits(boxes, probs) & (ones | (probs.argmax(1) != 1)))[0] if len(boxes) else []
-    if not len(ref):
-        return np.full(len(boxes), np.nan)
-    y0, y1 = boxes[:, 1:2], boxes[:, 3:4]
-    ry0, ry1 = boxes[ref, 1][None, :], boxes[ref, 3][None, :]
-    beside = np.minimum(ry1, y1) - np.maximum(ry0, y0) >= 0.5 * (y1 - y0)   # (N, sure digits)
-    beside &= ref[None, :] != np.arange(len(boxes))[:, None]
-    heights = np.where(beside, (ry1 - ry0).astype(np.float64), np.nan)
-    out = np.full(len(boxes), np.nan)
-    some = beside.any(1)
-    out[some] = np.nanmedian(heights[some], axis=1)
-    return out
-
-
-def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
-                 beside: np.ndarray | None = None) -> list[str | None]:
-    """Why each mark read as a digit is out of scale with the page's digits (`digit_scale`), or
-    None: a mark under SPECK of it is a "speck" (a dot, a bit of a line) and a thin mark over 3
-    times it a "line" (a page edge or a margin rule, not a "1"). Digits of one page may well
-    differ in size by 3 times (a heading, a footnote), so the bounds are wide: a mark over LARGE
-    times it is "large" (a doodle, a spiral drawn in a box) unless sure digits of at least half its
-    height stand beside it (a number written big is no drawing); within one line
-    (`beside`, from `line_scale`) they do not: a mark under half the height of the sure digits
-    beside it is "small" (a letter of a word, a symbol). A "1" under ONE_SPECK of the page's
-    digit height is a "speck" (a bit of a box wall, a scratch) unless digits other than 1s of
-    about its height stand beside it."""
-    out: list[str | None] = [None] * len(boxes)
-    if scale is None:
-        return out
-    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-    short_ones = (probs.argmax(1) == 1) & (h < ONE_SPECK * scale)
-    if short_ones.any():
-        others = line_scale(boxes, probs, ones=False)
-        short_ones &= ~(h >= 0.6 * others)  # NaN (no other digits beside) compares False
-    beside_big = np.full(len(boxes), np.nan) if beside is None else beside
-    for i in np.nonzero(probs.argmax(1) < probs.shape[1] - 1)[0]:
-        if h[i] < SPECK * scale or short_ones[i]:
-            out[i] = "speck"
-        elif beside is not None and h[i] < 0.5 * beside[i]:  # NaN (no digits beside) never is
-            out[i] = "small"
-        elif h[i] > 3 * scale and w[i] < 0.3 * h[i]:
-            out[i] = "line"
-        elif h[i] > LARGE * scale and not h[i] <= 2 * beside_big[i]:  # NaN: no sure digits beside
-            out[i] = "large"
-    return out

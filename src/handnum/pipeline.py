@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import cv2
 import numpy as np
 
-from . import curves, deskew, forms, io, layout, orient, paper, preprocess, recheck, segment, touching, words
+from . import curves, deskew, forms, io, layout, orient, paper, preprocess, recheck, segment, sizes, touching, words
 from .model import NOT_A_DIGIT, Model, load_model
 from .normalize import candidate_images
 from .results import Digit, Line, Number, Page, Rejected
@@ -98,9 +98,9 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             page = read_image(np.ascontiguousarray(np.rot90(original, k=turn // 90)), source, page_no, opts,
                               model, started, turn)
             return _turned_back(page, original, turn)
-    scale_px = layout.digit_scale(comps.boxes, whole)  # the page's digit height, if it has sure digits
+    scale_px = sizes.digit_scale(comps.boxes, whole)  # the page's digit height, if it has sure digits
     comps, whole = recheck.shed_extras(ink, comps, whole, model, scale_px)
-    beside = layout.line_scale(comps.boxes, whole)      # ... and of the digits beside each mark
+    beside = sizes.line_scale(comps.boxes, whole)      # ... and of the digits beside each mark
     boxes, probs = touching.split_touching(ink, comps, whole, model, scale_px, beside)
 
     to_orig = lambda b: _scale_box(b if back is None else deskew.box_back(b, back), scale, ox, oy, w, h)  # noqa: E731
@@ -112,8 +112,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     in_word |= words.spaced_words(boxes, probs, in_word, marks_lines, opts.number_gap, cells)  # "G O K A R N E"
     in_word |= words.word_tails(boxes, in_word, marks_lines, opts.number_gap, cells)  # the .com of "@gmail.com"
     print_ = layout.in_small_print(boxes, probs, scale_px, marks_lines)  # among printed labels only sure digits count
-    line_px = layout.line_scale(boxes, probs)  # the height of the sure digits beside each mark
-    odd = layout.out_of_scale(boxes, probs, scale_px, line_px)
+    line_px = sizes.line_scale(boxes, probs)  # the height of the sure digits beside each mark
+    odd = sizes.out_of_scale(boxes, probs, scale_px, line_px)
     if walls.any():  # a sliver of a box wall read as a "1"
         sliver = forms.wall_slivers(boxes, walls) & (probs.argmax(1) < NOT_A_DIGIT)
         odd = [o or ("wall" if s else None) for o, s in zip(odd, sliver)]

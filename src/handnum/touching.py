@@ -33,10 +33,11 @@ import cv2
 import numpy as np
 
 from .cuts import cut_paths
-from .layout import SMALL_PRINT, digit_scale, line_scale
+from .layout import SMALL_PRINT
 from .model import NOT_A_DIGIT, Model
 from .normalize import normalize, own_ink
 from .segment import Components
+from .sizes import digit_scale, line_scale
 
 SPLIT_HEIGHT = 48    # wide candidates are split on a copy at most this tall (fast, and enough for 28×28)
 PIECE_PENALTY = 0.1  # log-probability cost per extra piece: prefer fewer pieces on a tie
@@ -98,7 +99,7 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     one more for refinements, one with the piece model for a second look) and replace each such
     candidate by its best split. `whole` (N, 11) holds the candidates' own probabilities; `scale`
     and `beside` the page's digit height and that of the sure digits beside each candidate
-    (`layout.digit_scale`, `layout.line_scale` of these candidates; computed here when not
+    (`sizes.digit_scale`, `sizes.line_scale` of these candidates; computed here when not
     given); which are tried: `_to_try`. Returns boxes (M, 4) and class probabilities (M, 11)."""
     if beside is None:
         scale, beside = digit_scale(comps.boxes, whole), line_scale(comps.boxes, whole)
