@@ -68,7 +68,7 @@ class Model:
 
         options = ort.SessionOptions()
         # idle runtime threads sleep instead of spinning: reading a page alternates model calls with
-        # OpenCV work that needs the same cores (2 cores: the seed photo 120 -> 108 ms, CPU 233 -> 172 ms)
+        # OpenCV work that needs the same cores (2 cores: same wall time, 20-25 % less CPU time)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
