@@ -37,7 +37,7 @@ def _digit(rng: np.random.Generator, digits: np.ndarray, k: int | None = None) -
 
 
 def row_piece(rng: np.random.Generator, digits: np.ndarray, ones: np.ndarray | None = None,
-              mode: str = "digit", first: int | np.ndarray | None = None) -> tuple[np.ndarray, int]:
+              mode: str = "digit", first: int | None = None, run: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """One piece: a digit with a neighbour on one or both sides, cut straight near the middle of
     each overlap, normalised (28×28 float32). Returns the piece and the index of the middle digit
     (-1 for a piece that is not a digit). A neighbour that is a 1 (`ones[k]`) gives the piece none
@@ -45,13 +45,13 @@ def row_piece(rng: np.random.Generator, digits: np.ndarray, ones: np.ndarray | N
     of the first two digits (the right half of one, the left half of the next), both at least half
     as wide as tall; "swallow" keeps the whole first digit, `first` (a 1), with the second: a
     piece holding a whole 1 beside a 0 must not read as "0", or the splitter swallows the 1.
-    "zeros" is a digit piece of a run of three zeros drawn from the indices `first`, written
-    closer and mostly in one stroke (RUN_OVERLAP, RUN_OCCLUDE)."""
-    if mode == "zeros":  # `first`: the pool of zeros to draw all three from
-        parts = [_digit(rng, digits, int(rng.choice(first))) for _ in range(3)]
+    `run`: indices of zeros; all three digits are drawn from them and written as a run of zeros
+    is, closer and mostly in one stroke (RUN_OVERLAP, RUN_OCCLUDE)."""
+    if run is not None:
+        parts = [_digit(rng, digits, int(rng.choice(run))) for _ in range(3)]
     else:
         parts = [_digit(rng, digits, first)] + [_digit(rng, digits) for _ in range(2)]
-    overlap, occlude = (RUN_OVERLAP, RUN_OCCLUDE) if mode == "zeros" else ((-0.05, MAX_OVERLAP), OCCLUDE)
+    overlap, occlude = ((-0.05, MAX_OVERLAP), OCCLUDE) if run is None else (RUN_OVERLAP, RUN_OCCLUDE)
     scale = HEIGHT / max(p.shape[0] for p, _ in parts)
     parts = [(cv2.resize(p, (max(1, round(p.shape[1] * scale)), max(1, round(p.shape[0] * scale))),
                          interpolation=cv2.INTER_LINEAR), k) for p, k in parts]
@@ -107,11 +107,22 @@ def scribble_piece(rng: np.random.Generator) -> np.ndarray:
     return normalize(img[:, x0:x0 + span].astype(np.float32) / 255)
 
 
+def half_zero(rng: np.random.Generator, digits: np.ndarray, k: int) -> np.ndarray:
+    """The left or right part (0.4-0.6 of its width) of the zero `digits[k]` alone, normalised."""
+    d, _ = _digit(rng, digits, k)
+    cut = int(round(d.shape[1] * rng.uniform(0.4, 0.6)))
+    part = d[:, :cut] if rng.random() < 0.5 else d[:, cut:]
+    return normalize(part.astype(np.float32) / 255)
+
+
 def generate(n: int, seed: int, digits: np.ndarray, labels: np.ndarray, scribbles: float = 0.15,
-             straddles: float = 0.15, swallows: float = 0.04, zeros: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
+             straddles: float = 0.15, swallows: float = 0.04, zeros: float = 0.08,
+             halves: float = 0.03) -> tuple[np.ndarray, np.ndarray]:
     """`n` pieces, (n, 28, 28) uint8 and their labels (n,); `scribbles` of them are scribble pieces,
     `straddles` pieces across two digits and `swallows` whole 1s with their neighbour (all "not a
-    digit"), `zeros` zeros cut out of runs of zeros. Reproducible from `seed`."""
+    digit"); `zeros` zeros cut out of runs of zeros, and `halves` halves of a lone zero ("not a
+    digit": a 0 open on one side because the next one covers it is a 0; a 0 cut in two is not, or
+    two wide zeros touching read "000"). Reproducible from `seed`."""
     rng = np.random.default_rng(seed)
     ones = labels == 1
     one_idx, zero_idx = np.flatnonzero(ones), np.flatnonzero(labels == 0)
@@ -126,7 +137,9 @@ def generate(n: int, seed: int, digits: np.ndarray, labels: np.ndarray, scribble
         elif r < scribbles + straddles + swallows and len(one_idx):
             img, label = row_piece(rng, digits, mode="swallow", first=int(rng.choice(one_idx)))[0], NOT_A_DIGIT
         elif r < scribbles + straddles + swallows + zeros and len(zero_idx):
-            img, label = row_piece(rng, digits, mode="zeros", first=zero_idx)[0], 0
+            img, label = row_piece(rng, digits, run=zero_idx)[0], 0
+        elif r < scribbles + straddles + swallows + zeros + halves and len(zero_idx):
+            img, label = half_zero(rng, digits, int(rng.choice(zero_idx))), NOT_A_DIGIT
         else:
             img, k = row_piece(rng, digits, ones)
             label = int(labels[k])
