@@ -90,8 +90,7 @@ def split_numbers(boxes: np.ndarray, line: list[int], gap: float = 0.3,
     doubts); a gap they fill (`_bridged`) does not split a number."""
     if not line:
         return []
-    height = float(np.median(boxes[line, 3] - boxes[line, 1]))
-    air = np.maximum(0.0, narrow * height - (boxes[:, 2] - boxes[:, 0])) / 2  # beside a narrow 1
+    height, air = _height_and_air(boxes, line, narrow)
     numbers, current = [], [line[0]]
     for prev, nxt in zip(line, line[1:]):
         together = (joined is not None and joined[prev, nxt]) \
@@ -113,8 +112,7 @@ def rejoin_close(boxes: np.ndarray, numbers: list[list[int]], narrow: float = 0.
     if len(numbers) < 2:
         return numbers
     line = [k for num in numbers for k in num]
-    height = float(np.median(boxes[line, 3] - boxes[line, 1]))
-    air = np.maximum(0.0, narrow * height - (boxes[:, 2] - boxes[:, 0])) / 2
+    height, air = _height_and_air(boxes, line, narrow)
     gaps = np.array([boxes[b[0], 0] - boxes[a[-1], 2] - air[a[-1]] - air[b[0]]
                      for a, b in zip(numbers, numbers[1:])]) / height
     clear = gaps[gaps > CLOSE_GAP]
@@ -127,6 +125,13 @@ def rejoin_close(boxes: np.ndarray, numbers: list[list[int]], narrow: float = 0.
         else:
             out.append(num)
     return out
+
+
+def _height_and_air(boxes: np.ndarray, line: list[int], narrow: float) -> tuple[float, np.ndarray]:
+    """A line's median mark height, and per mark (all of `boxes`) the air on each side that makes it
+    at least `narrow` of that height wide (the air beside a written 1 is its own)."""
+    height = float(np.median(boxes[line, 3] - boxes[line, 1]))
+    return height, np.maximum(0.0, narrow * height - (boxes[:, 2] - boxes[:, 0])) / 2
 
 
 def _bridged(a: np.ndarray, b: np.ndarray, loose: np.ndarray, blank: float, height: float) -> bool:
