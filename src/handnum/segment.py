@@ -213,15 +213,12 @@ def loop_walls(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray, drawn: n
     ellipse), or the loop would enclose nothing: the loop as drawn (its other half included)
     where that is not much bigger than the loop's box (`boxes`), else the removed ink within that
     box (a form's boxes hang together with everything on them). `as_drawn`: labels and stats of
-    `mask | drawn`, if at hand."""
+    `mask | drawn` (`find_candidates` labels them once), needed with `drawn`."""
     own = np.isin(labels, rings).astype(np.uint8)
     pen = 2 * float(np.percentile(cv2.distanceTransform(own, cv2.DIST_L2, 3)[own > 0], 90))
     wall = own.copy()
     if drawn is not None and boxes is not None:
         m = int(pen) + 2  # the flat top may lie a little above the rest of the loop
-        if as_drawn is None:
-            as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3] \
-            if (drawn > mask).any() else (labels, stats)  # no rules went: the ink as it is
         as_drawn, stats = as_drawn
         for r, (x0, y0, x1, y1) in zip(rings, boxes):
             inside = labels[y0:y1, x0:x1] == r
