@@ -65,7 +65,7 @@ def line_angle(small: np.ndarray, agree: float = 0.5) -> float | None:
     top = small.copy()
     top[1:] &= 1 - small[:-1]  # only the top edge of each stroke votes: fewer votes, same lines
     found = cv2.HoughLines(top, 1, np.pi / 180, max(small.shape) // 4)
-    if found is None:
+    if found is None or len(found) == 0:  # OpenCV 4 says None, OpenCV 5 an empty array
         return None
     found = found[:40, 0]  # strongest first: (rho, theta)
     a = np.degrees(found[:, 1]) - 90  # a level line has its normal at 90°
