@@ -141,6 +141,22 @@ def test_doubted_marks_need_a_digit_height_and_a_fair_digit_reading():
     assert not doubted_in_numbers(boxes, p, excluded, beside).any()
 
 
+def test_unsure_digits_inside_a_number_are_doubted_too():
+    from handnum.layout import doubted_in_numbers
+
+    p = np.zeros((5, 11))
+    p[0, 2], p[0, 10] = 0.47, 0.4    # a "2" read at 0.47 before a sure 7: doubted, kept
+    p[1, 7] = 1.0
+    p[2, 0], p[2, 6] = 0.42, 0.3     # a "0" at 0.42, alone on its line: not kept
+    p[3, 4], p[3, 9] = 0.45, 0.55    # sure enough ("9" at 0.55): nothing to doubt
+    p[4, 1] = 1.0
+    boxes = np.array(row(100, [0, 30]) + row(300, [0]) + row(500, [0, 30]))
+    beside = np.full(len(boxes), 40.0)
+    none = np.zeros(len(boxes), bool)
+    assert doubted_in_numbers(boxes, p, none, beside, unsure=0.5).tolist() == [True, False, False, False, False]
+    assert not doubted_in_numbers(boxes, p, none, beside).any()  # without `unsure`: only "not a digit"
+
+
 def test_words_beside_numbers_need_two_letters_or_one_sure_one():
     from handnum.layout import in_words
 

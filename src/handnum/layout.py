@@ -248,12 +248,13 @@ def in_small_print(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
 
 
 def doubted_in_numbers(boxes: np.ndarray, probs: np.ndarray, excluded: np.ndarray, beside: np.ndarray,
-                       gap: float = 0.3, joined: np.ndarray | None = None) -> np.ndarray:
-    """Marks the model calls "not a digit" that are read as digits all the same: inside a number
-    (next to a sure digit, `in_numbers`), at least DOUBTED_HEIGHT of the height of the digits
-    beside them (`sizes.line_scale`; a letter or a dash is smaller), with a digit probability of at
-    least DOUBTED_DIGIT, and not `excluded` (in a word, out of scale). Returns a bool array."""
-    junk = probs.argmax(1) == probs.shape[1] - 1
+                       gap: float = 0.3, joined: np.ndarray | None = None, unsure: float = 0.0) -> np.ndarray:
+    """Marks the model calls "not a digit", or reads as a digit less sure than `unsure` (the
+    reading's minimum confidence), that are read as digits all the same: inside a number (next to
+    a sure digit, `in_numbers`), at least DOUBTED_HEIGHT of the height of the digits beside them
+    (`sizes.line_scale`; a letter or a dash is smaller), with a digit probability of at least
+    DOUBTED_DIGIT, and not `excluded` (in a word, out of scale). Returns a bool array."""
+    junk = (probs.argmax(1) == probs.shape[1] - 1) | (probs.max(1) < unsure)
     doubted = junk & ~excluded & (boxes[:, 3] - boxes[:, 1] >= DOUBTED_HEIGHT * beside) \
         & (probs[:, :-1].max(1) >= DOUBTED_DIGIT)  # NaN (no digits beside) compares False
     return in_numbers(boxes, sure_digits(boxes, probs) & ~excluded, doubted, gap, joined)
