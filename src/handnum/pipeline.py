@@ -84,11 +84,12 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             rules |= curves.curved_rules(mask, rules | walls)
         printed = rules | walls  # every printed line found
         drawn, mask = mask, preprocess.remove_rules(mask, printed, ink)  # drawn: loops' flat tops too
-        labelled = None if printed.any() else labelled  # still the marks of the mask, if no lines went
+        drawn_labelled, labelled = labelled, (None if printed.any() else labelled)  # the mask's, if no lines went
     else:
         printed = walls = np.zeros_like(mask)
-        drawn = labelled = None
-    comps = segment.find_candidates(mask, min_height=opts.min_height, drawn=drawn, labelled=labelled)
+        drawn = labelled = drawn_labelled = None
+    comps = segment.find_candidates(mask, min_height=opts.min_height, drawn=drawn, labelled=labelled,
+                                    drawn_labelled=drawn_labelled)
     comps = segment.drop_at_edge(comps, region)
     images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
     whole = model(images)  # every candidate of the page in one batch

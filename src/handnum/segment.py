@@ -120,7 +120,7 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
 
 def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
                     line_aspect: float = 6.0, peel: bool = True, drawn: np.ndarray | None = None,
-                    labelled: tuple | None = None) -> Components:
+                    labelled: tuple | None = None, drawn_labelled: tuple | None = None) -> Components:
     """Candidates of a binary ink mask (H, W) uint8.
 
     Specks smaller than `min_height` in both directions (or under `min_area` pixels) are dropped;
@@ -128,8 +128,9 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     set aside as lines; thin loops around other marks (a circle round a number) as enclosures,
     peeled off the digits that touch them from inside (`peel_rings`); the rest are merged into
     candidates with `merge_pieces`. `drawn`: the ink before ruled lines were taken out (the flat
-    top of a circle may have gone with them), used only to tell what a loop encloses. `labelled`:
-    the mask's `cv2.connectedComponentsWithStats` (8-connected), if at hand.
+    top of a circle may have gone with them), used only to tell what a loop encloses. `labelled`,
+    `drawn_labelled`: the `cv2.connectedComponentsWithStats` (8-connected) of the mask and of
+    `drawn`, if at hand.
     """
     n, labels, stats, _ = labelled or cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, w, h, area = (stats[1:, k] for k in range(5))
@@ -140,8 +141,12 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
     as_drawn = None  # labels and stats of the ink before the rules went, computed once
     if peel and drawn is not None:  # ... or a piece of one whose flat top went with the rules
-        as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3] \
-            if (drawn > mask).any() else (labels, stats)  # no rules went: the ink as it is
+        if not (drawn > mask).any():  # no rules went: the ink as it is
+            as_drawn = labels, stats
+        elif drawn_labelled is not None and not (mask > drawn).any():  # the mask is part of the ink as drawn
+            as_drawn = drawn_labelled[1:3]
+        else:
+            as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3]
         ring |= loops_as_drawn(as_drawn, labels, boxes, min_height, line_aspect)
     if peel and ring.any():  # ... that is a loop: it holds an inside (digits run together do not)
         idx = np.nonzero(ring)[0]
