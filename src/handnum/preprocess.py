@@ -238,30 +238,31 @@ def _unstack(rest: np.ndarray, bridged: np.ndarray, rules: np.ndarray) -> np.nda
     joined two stacked marks, each at least 0.8 of the page's typical mark height (measured with
     the bridges: squared paper may cut every digit in half). A digit sitting on a ruled line and
     one of the next line hanging from it are two digits, not one stroke crossing the rule; a
-    signature crossing the edge of its box is no ruled paper."""
+    signature crossing the edge of its box is no ruled paper. Each mark tall enough to hold two
+    such marks is looked at in its own box: most pages have few."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
     chars = typical_height(bridged, stats)  # of whole marks: a rule through every digit leaves halves
-    nr, parts, pstats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
-    big = np.nonzero(pstats[1:, cv2.CC_STAT_HEIGHT] >= 0.8 * chars)[0] + 1
-    if not chars or len(big) < 2:
+    if not chars:
         return bridged
-    ys, xs = np.nonzero(rest)
-    owner = np.zeros(nr, np.int32)  # the bridged mark each part belongs to
-    owner[parts[ys, xs]] = labels[ys, xs]
-    top, bottom = pstats[:, cv2.CC_STAT_TOP], pstats[:, cv2.CC_STAT_TOP] + pstats[:, cv2.CC_STAT_HEIGHT]
-    stacked = []
-    for mark in np.unique(owner[big]):
-        mine = big[owner[big] == mark]
-        if mark and len(mine) >= 2:
-            overlap = np.minimum.outer(bottom[mine], bottom[mine]) - np.maximum.outer(top[mine], top[mine])
-            if (overlap < 0.2 * chars).any():  # one above the other, not side by side
-                stacked.append(mark)
+    stacked = []  # (mark, its box)
+    for mark in np.flatnonzero(stats[1:, cv2.CC_STAT_HEIGHT] > 1.4 * chars) + 1:  # two stacked marks' height
+        x, y, w, h = stats[mark, :4]
+        box = slice(y, y + h), slice(x, x + w)
+        _, _, parts, _ = cv2.connectedComponentsWithStats(rest[box] & (labels[box] == mark), connectivity=8)
+        big = parts[1:][parts[1:, cv2.CC_STAT_HEIGHT] >= 0.8 * chars]
+        top, bottom = big[:, cv2.CC_STAT_TOP], big[:, cv2.CC_STAT_TOP] + big[:, cv2.CC_STAT_HEIGHT]
+        overlap = np.minimum.outer(bottom, bottom) - np.maximum.outer(top, top)
+        if len(big) >= 2 and (overlap < 0.2 * chars).any():  # one above the other, not side by side
+            stacked.append((mark, box))
     if not stacked:
         return bridged
-    _, lines, lstats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
-    long = np.nonzero(lstats[:, cv2.CC_STAT_WIDTH] >= max(40, rules.shape[1] // 5))[0]
-    ys, xs = np.nonzero(bridged & (1 - rest))  # the bridges
-    drop = np.isin(labels[ys, xs], stacked) & np.isin(lines[ys, xs], long[long > 0])
-    out = bridged.copy()
-    out[ys[drop], xs[drop]] = 0
+    _, lines = cv2.connectedComponents(rules, connectivity=8)
+    out, long = bridged.copy(), {}
+    for mark, box in stacked:
+        bridges = (labels[box] == mark) & (bridged[box] > rest[box])
+        for k in np.unique(lines[box][bridges]):
+            if k and k not in long:
+                long[k] = cv2.boundingRect((lines == k).astype(np.uint8))[2] >= max(40, rules.shape[1] // 5)
+        on_long = np.isin(lines[box], [k for k, is_long in long.items() if is_long])
+        out[box][bridges & on_long] = 0
     return out
