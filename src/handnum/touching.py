@@ -35,7 +35,7 @@ import numpy as np
 from .cuts import cut_paths
 from .layout import SMALL_PRINT
 from .model import NOT_A_DIGIT, Model
-from .normalize import normalize, own_ink
+from .normalize import members, normalize, own_ink
 from .segment import Components
 from .sizes import digit_scale, line_scale
 
@@ -285,9 +285,9 @@ def _crowded(boxes: np.ndarray, scale: float | None) -> np.ndarray:
 
 def _piece_image(crop: np.ndarray, piece: np.ndarray) -> np.ndarray:
     """The piece's own ink, normalised (28×28); cut to the piece's box first, which is faster."""
-    rows, cols = np.nonzero(piece.any(1))[0], np.nonzero(piece.any(0))[0]
-    y0, y1 = max(0, rows[0] - 1), rows[-1] + 2  # a pixel of margin: own_ink grows the mask by one
-    x0, x1 = max(0, cols[0] - 1), cols[-1] + 2
+    x, y, w, h = cv2.boundingRect(piece.view(np.uint8))  # the box of the piece's pixels
+    y0, y1 = max(0, y - 1), y + h + 1  # a pixel of margin: own_ink grows the mask by one
+    x0, x1 = max(0, x - 1), x + w + 1
     return normalize(own_ink(crop[y0:y1, x0:x1], piece[y0:y1, x0:x1]))
 
 
@@ -313,7 +313,7 @@ def piece_score(probs: np.ndarray) -> float:
 def _small_crop(ink: np.ndarray, labels: np.ndarray, box: np.ndarray, group: list[int]):
     """(ink, mask, scale) of one candidate's own ink, scaled down to at most SPLIT_HEIGHT rows."""
     x0, y0, x1, y1 = box
-    own = np.isin(labels[y0:y1, x0:x1], group)
+    own = members(labels[y0:y1, x0:x1], group)
     crop = own_ink(ink[y0:y1, x0:x1], own)
     f = min(1.0, SPLIT_HEIGHT / (y1 - y0))
     if f < 1:
