@@ -83,8 +83,8 @@ def center_of_mass(imgs: np.ndarray) -> np.ndarray:
 def own_ink(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The ink of a crop under `mask` (grown by a pixel to keep the strokes' soft edges), zero elsewhere:
     a candidate's own strokes without its neighbours'."""
-    grown = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
-    return np.where(grown > 0, ink, 0)
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return np.where(grown, ink, 0)
 
 
 def candidate_images(ink: np.ndarray, labels: np.ndarray, boxes: np.ndarray, groups: list[list[int]],
