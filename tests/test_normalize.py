@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from handnum.normalize import center_of_mass, normalize, stroke_width
+from handnum.normalize import center_of_mass, members, normalize, stroke_width
 
 
 def bbox(img, t=0.05):
@@ -49,3 +49,19 @@ def test_center_of_mass_moves_a_dot_to_the_centre():
     out = center_of_mass(img)
     ys, xs = np.nonzero(out > 0.5)
     assert abs(ys.mean() - 13.5) < 1 and abs(xs.mean() - 13.5) < 1
+
+
+def test_center_of_mass_of_a_batch_is_that_of_each_image():
+    imgs = np.zeros((3, 28, 28), np.float32)
+    imgs[0, 3:6, 3:9] = 1
+    imgs[2] = np.random.default_rng(0).random((28, 28))  # imgs[1] blank: it stays blank
+    out = center_of_mass(imgs)
+    assert out.shape == imgs.shape and not out[1].any()
+    for img, one in zip(imgs, out):
+        assert np.array_equal(center_of_mass(img), one)
+
+
+def test_members_is_isin():
+    labels = np.random.default_rng(0).integers(0, 6, (9, 7)).astype(np.int32)
+    for group in ([], [3], [1, 4, 5]):
+        assert np.array_equal(members(labels, group), np.isin(labels, group))

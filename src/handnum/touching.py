@@ -35,7 +35,7 @@ import numpy as np
 from .cuts import cut_paths
 from .layout import SMALL_PRINT
 from .model import NOT_A_DIGIT, Model
-from .normalize import normalize, own_ink
+from .normalize import center_of_mass, fit, members, own_ink
 from .segment import Components
 from .sizes import digit_scale, line_scale
 
@@ -253,7 +253,7 @@ def _classify(cands: dict[int, Candidate], wanted: dict[int, dict], model: Model
                 cache[key] = None
                 todo.append((key, _piece_image(cands[i].crop, want[ij])))
     if todo:
-        for (key, _), p in zip(todo, model(np.stack([img for _, img in todo]))):
+        for (key, _), p in zip(todo, model(center_of_mass(np.stack([img for _, img in todo])))):
             cache[key] = p
     for i, want in wanted.items():
         cands[i].pieces.update({ij: (piece, cache[keys[i][ij]]) for ij, piece in want.items()})
@@ -284,11 +284,12 @@ def _crowded(boxes: np.ndarray, scale: float | None) -> np.ndarray:
 
 
 def _piece_image(crop: np.ndarray, piece: np.ndarray) -> np.ndarray:
-    """The piece's own ink, normalised (28×28); cut to the piece's box first, which is faster."""
-    rows, cols = np.nonzero(piece.any(1))[0], np.nonzero(piece.any(0))[0]
-    y0, y1 = max(0, rows[0] - 1), rows[-1] + 2  # a pixel of margin: own_ink grows the mask by one
-    x0, x1 = max(0, cols[0] - 1), cols[-1] + 2
-    return normalize(own_ink(crop[y0:y1, x0:x1], piece[y0:y1, x0:x1]))
+    """The piece's own ink, fitted to 28×28 but not centred (see `normalize.fit`); cut to the
+    piece's box first, which is faster."""
+    x, y, w, h = cv2.boundingRect(piece.view(np.uint8))  # the box of the piece's pixels
+    y0, y1 = max(0, y - 1), y + h + 1  # a pixel of margin: own_ink grows the mask by one
+    x0, x1 = max(0, x - 1), x + w + 1
+    return fit(own_ink(crop[y0:y1, x0:x1], piece[y0:y1, x0:x1]))
 
 
 def _best(c: Candidate, whole: np.ndarray) -> list[tuple[int, int]]:
@@ -313,7 +314,7 @@ def piece_score(probs: np.ndarray) -> float:
 def _small_crop(ink: np.ndarray, labels: np.ndarray, box: np.ndarray, group: list[int]):
     """(ink, mask, scale) of one candidate's own ink, scaled down to at most SPLIT_HEIGHT rows."""
     x0, y0, x1, y1 = box
-    own = np.isin(labels[y0:y1, x0:x1], group)
+    own = members(labels[y0:y1, x0:x1], group)
     crop = own_ink(ink[y0:y1, x0:x1], own)
     f = min(1.0, SPLIT_HEIGHT / (y1 - y0))
     if f < 1:
