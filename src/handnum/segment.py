@@ -138,7 +138,7 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     big_enough = ((h >= min_height) | (w >= min_height)) & (area >= min_area)
     flat = (w > line_aspect * h) & (w >= 2 * min_height)
     solid = big_enough & ~flat
-    ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
+    ring = enclosures(boxes, solid, area < 0.2 * w * h)  # a thin loop around other marks
     as_drawn = None  # labels and stats of the ink before the rules went, computed once
     if peel and drawn is not None:  # ... or a piece of one whose flat top went with the rules
         if not (drawn > mask).any():  # no rules went: the ink as it is
@@ -187,11 +187,11 @@ def loops_as_drawn(drawn: tuple[np.ndarray, np.ndarray], labels: np.ndarray, box
     x, y, w, h, area = (stats[1:, k] for k in range(5))
     solid = ((h >= min_height) | (w >= min_height)) & ~(w > line_aspect * h)
     # thin, though the digits touching it fill a little more of its box than a loop alone (0.2)
-    loop = enclosures(np.stack([x, y, x + w, y + h], axis=1), solid) & (area < 0.3 * w * h)
+    loop = enclosures(np.stack([x, y, x + w, y + h], axis=1), solid, area < 0.3 * w * h)
     if as_drawn is labels:  # no rules went: each piece is its own component as drawn
         k = np.arange(len(boxes))
     else:
-        ys, xs = np.nonzero(labels)
+        ys, xs = ink_pixels(labels)
         owner = np.zeros(len(boxes) + 1, np.int64)  # the component as drawn each piece is part of
         owner[labels[ys, xs]] = as_drawn[ys, xs] - 1
         k = owner[1:]
@@ -253,16 +253,18 @@ def hollow(walls: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.array([inside[y0:y1, x0:x1].mean() if x1 > x0 and y1 > y0 else 0.0 for x0, y0, x1, y1 in boxes])
 
 
-def enclosures(boxes: np.ndarray, solid: np.ndarray) -> np.ndarray:
-    """Marks whose box holds the centre of a clearly smaller solid mark (a circle or a box drawn
-    around a number). Returns a bool array over `boxes`."""
+def enclosures(boxes: np.ndarray, solid: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Solid marks of `among` (bool over `boxes`: only thin ones can be loops, and testing only
+    them saves a loop over every mark) whose box holds the centre of a clearly smaller solid mark
+    (a circle or a box drawn around a number). Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     idx = np.nonzero(solid)[0]
     if len(idx) < 2:
         return out
     b = boxes[idx]
     cx, cy, h = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2, b[:, 3] - b[:, 1]
-    for k, (x0, y0, x1, y1) in enumerate(b):
+    for k in np.flatnonzero(among[idx]):
+        x0, y0, x1, y1 = b[k]
         inside = (cx > x0) & (cx < x1) & (cy > y0) & (cy < y1) & (h < 0.8 * h[k]) & (h > 0.3 * h[k])
         inside[k] = False
         out[idx[k]] = inside.any()
@@ -314,6 +316,13 @@ def rule_fringes(boxes: np.ndarray, mask: np.ndarray, rules: np.ndarray, ink: np
         own, off = mask[box] > 0, (mask[box] > 0) & (rules[box] == 0)
         out[i] = own.any() and not (own & ~near[box]).any() and not (ink[box][off] > level).any()
     return out
+
+
+def ink_pixels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.nonzero` of a page-sized 2-D array, in the same (raster) order, ~7x faster: `cv2.findNonZero`."""
+    pts = cv2.findNonZero(mask)
+    pts = np.zeros((0, 2), np.int32) if pts is None else pts.reshape(-1, 2)
+    return pts[:, 1], pts[:, 0]
 
 
 def box_of(mask: np.ndarray, x0: int, y0: int) -> np.ndarray:
