@@ -167,18 +167,16 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     pool = np.nonzero((area >= 3) & ~ring)[0]
     typical = float(np.median(h[solid])) if solid.any() else 0.0
     groups = merge_pieces(boxes[pool], typical=typical) if len(pool) else []
-    out_boxes, out_groups, dropped = [], [], []
-    for g in groups:
-        members = pool[g]
-        b = boxes[members]
-        union = [b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]
-        if solid[members].any():
-            out_boxes.append(union)
-            out_groups.append([int(m) + 1 for m in members])  # label ids are index + 1
-        elif flat[members].any():
-            dropped.append(union)  # a line alone: a rule, an underline, a dash
-    dropped = [(np.array(b), "line") for b in dropped] + [(boxes[i], "enclosure") for i in np.nonzero(ring)[0]]
-    return Components(labels, np.array(out_boxes, np.int64).reshape(-1, 4), out_groups, dropped)
+    dropped = [(boxes[i], "enclosure") for i in np.nonzero(ring)[0]]
+    if not groups:
+        return Components(labels, np.zeros((0, 4), np.int64), [], dropped)
+    members = pool[np.concatenate(groups)]  # the groups' members one after another
+    starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
+    union = np.hstack([np.minimum.reduceat(boxes[members, :2], starts), np.maximum.reduceat(boxes[members, 2:], starts)])
+    kept = np.logical_or.reduceat(solid[members], starts)
+    line = ~kept & np.logical_or.reduceat(flat[members], starts)  # a line alone: a rule, an underline, a dash
+    out_groups = [[int(m) + 1 for m in pool[g]] for g, k in zip(groups, kept) if k]  # label ids are index + 1
+    return Components(labels, union[kept], out_groups, [(b, "line") for b in union[line]] + dropped)
 
 
 def loops_as_drawn(drawn: tuple[np.ndarray, np.ndarray], labels: np.ndarray, boxes: np.ndarray,
