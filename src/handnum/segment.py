@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .labelling import ink_pixels, relabel
+from .labelling import components, ink_pixels
 
 # pieces of one digit span at most this many times their tallest member's height (1.6 let a line
 # of small digits written just above a big one join it as its "pieces")
@@ -38,15 +38,15 @@ def labelled_hysteresis(ink: np.ndarray, high: float, low: float) -> tuple[np.nd
     """`hysteresis` and its marks labelled: the mask's `cv2.connectedComponentsWithStats` (8-connected),
     without labelling it again (the marks kept are whole components of the faint ink, in order)."""
     weak = (ink > low).astype(np.uint8)
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    n, labels, stats, centroids = components(weak)
     keep = np.zeros(n, bool)
-    keep[np.unique(labels[ink > high])] = True
+    keep[labels[ink > high]] = True
     keep[0] = True  # the paper stays label 0 and takes in the marks dropped
     if keep.all():
         return weak, (n, labels, stats, centroids)
     new = np.cumsum(keep, dtype=np.int32) - 1  # old label -> new label, kept ones in their order
     new[~keep] = 0
-    labels = new[labels]
+    labels = np.take(new, labels)  # faster than new[labels]
     paper = ~keep
     paper[0] = True
     (x0, y0), (x1, y1) = stats[paper, :2].min(0), (stats[paper, :2] + stats[paper, 2:4]).max(0)
@@ -134,8 +134,7 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     `drawn_labelled`: the `cv2.connectedComponentsWithStats` (8-connected) of the mask and of
     `drawn`, if at hand.
     """
-    labelled = labelled or cv2.connectedComponentsWithStats(mask, connectivity=8)
-    n, labels, stats, _ = labelled
+    n, labels, stats, _ = labelled or components(mask)
     x, y, w, h, area = (stats[1:, k] for k in range(5))
     boxes = np.stack([x, y, x + w, y + h], axis=1).astype(np.int64)
     big_enough = ((h >= min_height) | (w >= min_height)) & (area >= min_area)
@@ -149,7 +148,7 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
         elif drawn_labelled is not None and not (mask > drawn).any():  # the mask is part of the ink as drawn
             as_drawn = drawn_labelled[1:3]
         else:
-            as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3]
+            as_drawn = components(mask | drawn)[1:3]
         ring |= loops_as_drawn(as_drawn, labels, boxes, min_height, line_aspect)
     if peel and ring.any():  # ... that is a loop: it holds an inside (digits run together do not)
         idx = np.nonzero(ring)[0]
@@ -158,9 +157,7 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
         if ring.any() and not ring[idx].all():  # the walls of the true loops alone
             loops = loop_walls(mask, labels, np.nonzero(ring)[0] + 1, boxes[ring], drawn, as_drawn)
     if peel and ring.any():  # look again without the loops, keeping the digits that touched them
-        peeled = peel_rings(mask, *loops)  # changed inside the loops' window only: relabel that
-        comps = find_candidates(peeled, min_height, min_area, line_aspect, peel=False,
-                                labelled=relabel(peeled, labelled, loops[3]))
+        comps = find_candidates(peel_rings(mask, *loops), min_height, min_area, line_aspect, peel=False)
         comps.dropped += [(b, "enclosure") for b in boxes[ring]]
         return comps
     # specks and flat strokes may still be pieces of a digit (a dot, the flag of a 5): merge first
