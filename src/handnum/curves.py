@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .labelling import components
+
 THIN = 6        # at most this many px of ink in a column: a rule's cross-section, not a pen stroke
 SMOOTH = 31     # columns over which a rule's course is smoothed (digits touching it do not bend it)
 SPREAD = 0.15   # a rule spans at most this share of its length in height (plus THIN)
@@ -31,7 +33,7 @@ def curved_rules(mask: np.ndarray, rules: np.ndarray) -> np.ndarray:
     thin = mask & (1 - cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((THIN + 1, 1), np.uint8)))
     # a pen stroke crossing the line is no thin ink: join the line's pieces across such gaps
     joined = cv2.dilate(thin, np.ones((1, 2 * THIN + 1), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    n, labels, stats, _ = components(joined)
     cw, ch = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     area = np.bincount(labels[thin > 0], minlength=n)
     long = (cw >= max(40, w // 5)) & (ch <= SPREAD * cw + THIN) & (area <= 0.75 * THIN * cw)

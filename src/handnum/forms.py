@@ -20,8 +20,10 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
     order = np.argsort(boxes[:, 0])
     inside = np.array([_crossed(walls, b) for b in boxes], bool)
     h = boxes[:, 3] - boxes[:, 1]
+    # past a's right end by 1.5 of the tallest height, every mark is too far: only those before count
+    ends = np.searchsorted(boxes[order, 0], boxes[order, 2] + 1.5 * h.max(initial=0), side="right")
     for ia, a in enumerate(order):
-        bs = order[ia + 1:]
+        bs = order[ia + 1:ends[ia]]
         far = boxes[bs, 0] - boxes[a, 2] > 1.5 * np.maximum(h[a], h[bs])
         bs = bs[:int(np.argmax(far)) if far.any() else len(bs)]  # up to the first one too far right
         y0, y1 = np.maximum(boxes[a, 1], boxes[bs, 1]), np.minimum(boxes[a, 3], boxes[bs, 3])
@@ -66,5 +68,5 @@ def _walls_in(walls: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> int:
     """How many separate walls (runs of columns holding wall pixels) the region holds."""
     if x1 <= x0 or y1 <= y0:
         return 0
-    cols = walls[y0:y1, x0:x1].any(0).astype(np.int8)
-    return int(np.count_nonzero(np.diff(cols, prepend=0) == 1))
+    cols = walls[y0:y1, x0:x1].any(0)
+    return int(np.count_nonzero(cols[1:] > cols[:-1])) + (int(cols[0]) if len(cols) else 0)  # runs' first columns

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .labelling import components, ink_pixels
+
 # pieces of one digit span at most this many times their tallest member's height (1.6 let a line
 # of small digits written just above a big one join it as its "pieces")
 UNION_TALL = 1.5
@@ -36,15 +38,15 @@ def labelled_hysteresis(ink: np.ndarray, high: float, low: float) -> tuple[np.nd
     """`hysteresis` and its marks labelled: the mask's `cv2.connectedComponentsWithStats` (8-connected),
     without labelling it again (the marks kept are whole components of the faint ink, in order)."""
     weak = (ink > low).astype(np.uint8)
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    n, labels, stats, centroids = components(weak)
     keep = np.zeros(n, bool)
-    keep[np.unique(labels[ink > high])] = True
+    keep[labels[ink > high]] = True
     keep[0] = True  # the paper stays label 0 and takes in the marks dropped
     if keep.all():
         return weak, (n, labels, stats, centroids)
     new = np.cumsum(keep, dtype=np.int32) - 1  # old label -> new label, kept ones in their order
     new[~keep] = 0
-    labels = new[labels]
+    labels = np.take(new, labels)  # faster than new[labels]
     paper = ~keep
     paper[0] = True
     (x0, y0), (x1, y1) = stats[paper, :2].min(0), (stats[paper, :2] + stats[paper, 2:4]).max(0)
@@ -132,13 +134,13 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     `drawn_labelled`: the `cv2.connectedComponentsWithStats` (8-connected) of the mask and of
     `drawn`, if at hand.
     """
-    n, labels, stats, _ = labelled or cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = labelled or components(mask)
     x, y, w, h, area = (stats[1:, k] for k in range(5))
     boxes = np.stack([x, y, x + w, y + h], axis=1).astype(np.int64)
     big_enough = ((h >= min_height) | (w >= min_height)) & (area >= min_area)
     flat = (w > line_aspect * h) & (w >= 2 * min_height)
     solid = big_enough & ~flat
-    ring = enclosures(boxes, solid) & (area < 0.2 * w * h)  # a thin loop around other marks
+    ring = enclosures(boxes, solid, area < 0.2 * w * h)  # a thin loop around other marks
     as_drawn = None  # labels and stats of the ink before the rules went, computed once
     if peel and drawn is not None:  # ... or a piece of one whose flat top went with the rules
         if not (drawn > mask).any():  # no rules went: the ink as it is
@@ -146,14 +148,14 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
         elif drawn_labelled is not None and not (mask > drawn).any():  # the mask is part of the ink as drawn
             as_drawn = drawn_labelled[1:3]
         else:
-            as_drawn = cv2.connectedComponentsWithStats(mask | drawn, connectivity=8)[1:3]
+            as_drawn = components(mask | drawn)[1:3]
         ring |= loops_as_drawn(as_drawn, labels, boxes, min_height, line_aspect)
     if peel and ring.any():  # ... that is a loop: it holds an inside (digits run together do not)
         idx = np.nonzero(ring)[0]
-        loops = loop_walls(mask, labels, idx + 1, drawn, boxes[idx], as_drawn)
-        ring[idx] = hollow(loops[0], boxes[idx]) >= HOLLOW
+        loops = loop_walls(mask, labels, idx + 1, boxes[idx], drawn, as_drawn)
+        ring[idx] = hollow(loops[0], boxes[idx], loops[3]) >= HOLLOW
         if ring.any() and not ring[idx].all():  # the walls of the true loops alone
-            loops = loop_walls(mask, labels, np.nonzero(ring)[0] + 1, drawn, boxes[ring], as_drawn)
+            loops = loop_walls(mask, labels, np.nonzero(ring)[0] + 1, boxes[ring], drawn, as_drawn)
     if peel and ring.any():  # look again without the loops, keeping the digits that touched them
         comps = find_candidates(peel_rings(mask, *loops), min_height, min_area, line_aspect, peel=False)
         comps.dropped += [(b, "enclosure") for b in boxes[ring]]
@@ -162,18 +164,16 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
     pool = np.nonzero((area >= 3) & ~ring)[0]
     typical = float(np.median(h[solid])) if solid.any() else 0.0
     groups = merge_pieces(boxes[pool], typical=typical) if len(pool) else []
-    out_boxes, out_groups, dropped = [], [], []
-    for g in groups:
-        members = pool[g]
-        b = boxes[members]
-        union = [b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]
-        if solid[members].any():
-            out_boxes.append(union)
-            out_groups.append([int(m) + 1 for m in members])  # label ids are index + 1
-        elif flat[members].any():
-            dropped.append(union)  # a line alone: a rule, an underline, a dash
-    dropped = [(np.array(b), "line") for b in dropped] + [(boxes[i], "enclosure") for i in np.nonzero(ring)[0]]
-    return Components(labels, np.array(out_boxes, np.int64).reshape(-1, 4), out_groups, dropped)
+    dropped = [(boxes[i], "enclosure") for i in np.nonzero(ring)[0]]
+    if not groups:
+        return Components(labels, np.zeros((0, 4), np.int64), [], dropped)
+    members = pool[np.concatenate(groups)]  # the groups' members one after another
+    starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
+    union = np.hstack([np.minimum.reduceat(boxes[members, :2], starts), np.maximum.reduceat(boxes[members, 2:], starts)])
+    kept = np.logical_or.reduceat(solid[members], starts)
+    line = ~kept & np.logical_or.reduceat(flat[members], starts)  # a line alone: a rule, an underline, a dash
+    out_groups = [[int(m) + 1 for m in pool[g]] for g, k in zip(groups, kept) if k]  # label ids are index + 1
+    return Components(labels, union[kept], out_groups, [(b, "line") for b in union[line]] + dropped)
 
 
 def loops_as_drawn(drawn: tuple[np.ndarray, np.ndarray], labels: np.ndarray, boxes: np.ndarray,
@@ -187,11 +187,11 @@ def loops_as_drawn(drawn: tuple[np.ndarray, np.ndarray], labels: np.ndarray, box
     x, y, w, h, area = (stats[1:, k] for k in range(5))
     solid = ((h >= min_height) | (w >= min_height)) & ~(w > line_aspect * h)
     # thin, though the digits touching it fill a little more of its box than a loop alone (0.2)
-    loop = enclosures(np.stack([x, y, x + w, y + h], axis=1), solid) & (area < 0.3 * w * h)
+    loop = enclosures(np.stack([x, y, x + w, y + h], axis=1), solid, area < 0.3 * w * h)
     if as_drawn is labels:  # no rules went: each piece is its own component as drawn
         k = np.arange(len(boxes))
     else:
-        ys, xs = np.nonzero(labels)
+        ys, xs = ink_pixels(labels)
         owner = np.zeros(len(boxes) + 1, np.int64)  # the component as drawn each piece is part of
         owner[labels[ys, xs]] = as_drawn[ys, xs] - 1
         k = owner[1:]
@@ -199,30 +199,35 @@ def loops_as_drawn(drawn: tuple[np.ndarray, np.ndarray], labels: np.ndarray, box
     return loop[k] & (w[k] * h[k] <= 4 * pieces)
 
 
-def peel_rings(mask: np.ndarray, wall: np.ndarray, own: np.ndarray, pen: float) -> np.ndarray:
+def peel_rings(mask: np.ndarray, wall: np.ndarray, own: np.ndarray, pen: float, win: tuple) -> np.ndarray:
     """`mask` without the loops' own ink `own`, except what lies well inside the area their closed
     walls `wall` enclose (more than a stroke width from its edge, as the crow flies: a square
-    reached ~1.4 times as far at a slant and ate the 0 and 7 at the tips of a tight ellipse; both
-    from `loop_walls`): digits written touching a circle drawn round them keep nearly all their
-    strokes."""
+    reached ~1.4 times as far at a slant and ate the 0 and 7 at the tips of a tight ellipse; all
+    from `loop_walls`, over the window `win` of the page): digits written touching a circle drawn
+    round them keep nearly all their strokes."""
     inner = cv2.distanceTransform(enclosed_by(wall), cv2.DIST_L2, 3) > pen + 1
-    return mask & (1 - (own & (1 - inner.astype(np.uint8))))
+    out = mask.copy()
+    out[win] &= 1 - (own & (1 - inner.astype(np.uint8)))
+    return out
 
 
-def loop_walls(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray, drawn: np.ndarray | None = None,
-               boxes: np.ndarray | None = None, as_drawn: tuple[np.ndarray, np.ndarray] | None = None,
-               ) -> tuple[np.ndarray, np.ndarray, float]:
-    """The loops `rings` (label ids) as walls, uint8 masks: (wall, their own ink, pen width).
-    Small breaks are closed later (`enclosed_by`); here the parts taken out as ruled lines are
-    put back (what `drawn`, the ink before that, has more: the flat top and bottom of a long
-    ellipse), or the loop would enclose nothing: the loop as drawn (its other half included)
-    where that is not much bigger than the loop's box (`boxes`), else the removed ink within that
-    box (a form's boxes hang together with everything on them). `as_drawn`: labels and stats of
-    `mask | drawn` (`find_candidates` labels them once), needed with `drawn`."""
-    own = np.isin(labels, rings).astype(np.uint8)
+def loop_walls(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray, boxes: np.ndarray,
+               drawn: np.ndarray | None = None, as_drawn: tuple[np.ndarray, np.ndarray] | None = None,
+               ) -> tuple[np.ndarray, np.ndarray, float, tuple[slice, slice]]:
+    """The loops `rings` (label ids, boxes `boxes`) as walls, uint8 masks over a window of the
+    page that holds them with a margin (what is done with them needs no full-page arrays):
+    (wall, their own ink, pen width, window as slices). Small breaks are closed later
+    (`enclosed_by`); here the parts taken out as ruled lines are put back (what `drawn`, the ink
+    before that, has more: the flat top and bottom of a long ellipse), or the loop would enclose
+    nothing: the loop as drawn (its other half included) where that is not much bigger than the
+    loop's box, else the removed ink within that box (a form's boxes hang together with
+    everything on them). `as_drawn`: labels and stats of `mask | drawn` (`find_candidates` labels
+    them once), needed with `drawn`."""
+    near = _window(boxes, 1, mask.shape)  # a ring of paper round the loops: the same distances
+    own = np.isin(labels[near], rings).astype(np.uint8)
     pen = 2 * float(np.percentile(cv2.distanceTransform(own, cv2.DIST_L2, 3)[own > 0], 90))
-    wall = own.copy()
-    if drawn is not None and boxes is not None:
+    added = []  # per loop: the box of what its wall gets back, and the label of the loop as drawn there
+    if drawn is not None:
         m = int(pen) + 2  # the flat top may lie a little above the rest of the loop
         as_drawn, stats = as_drawn
         for r, (x0, y0, x1, y1) in zip(rings, boxes):
@@ -230,14 +235,30 @@ def loop_walls(mask: np.ndarray, labels: np.ndarray, rings: np.ndarray, drawn: n
             k = int(np.bincount(as_drawn[y0:y1, x0:x1][inside]).argmax())  # the loop as drawn
             dx, dy, dw, dh = stats[k, :4]
             if dw * dh <= 4 * (x1 - x0) * (y1 - y0):  # the loop's other half, not a form's grid of boxes
-                box = slice(dy, dy + dh), slice(dx, dx + dw)
-                part = as_drawn[box] == k
-                wall[box] |= part
-                own[box] |= part & mask[box].astype(bool)
-            else:
-                box = slice(max(0, y0 - m), y1 + m), slice(max(0, x0 - m), x1 + m)
-                wall[box] |= drawn[box] & (1 - mask[box])  # the ink that went with the rules
-    return wall, own, pen
+                added.append(((dx, dy, dx + dw, dy + dh), k))
+            else:  # the ink that went with the rules
+                added.append(((max(0, x0 - m), max(0, y0 - m), x1 + m, y1 + m), None))
+    # closing small breaks reaches 2 px past a wall: a margin of 4 keeps paper all round the window
+    win = _window(np.array([b for b, _ in added] + list(boxes)), 4, mask.shape)
+    oy, ox = win[0].start, win[1].start
+    own = np.isin(labels[win], rings).astype(np.uint8)
+    wall, mask, drawn = own.copy(), mask[win], None if drawn is None else drawn[win]
+    for (x0, y0, x1, y1), k in added:
+        box = slice(y0 - oy, y1 - oy), slice(x0 - ox, x1 - ox)
+        if k is not None:
+            part = as_drawn[win][box] == k
+            wall[box] |= part
+            own[box] |= part & mask[box].astype(bool)
+        else:
+            wall[box] |= drawn[box] & (1 - mask[box])
+    return wall, own, pen, win
+
+
+def _window(boxes: np.ndarray, margin: int, shape: tuple) -> tuple[slice, slice]:
+    """The slices of the page (`shape`) round all `boxes` [x0, y0, x1, y1], `margin` px wider."""
+    (x0, y0), (x1, y1) = np.asarray(boxes)[:, :2].min(0), np.asarray(boxes)[:, 2:].max(0)
+    return (slice(max(0, int(y0) - margin), min(shape[0], int(y1) + margin)),
+            slice(max(0, int(x0) - margin), min(shape[1], int(x1) + margin)))
 
 
 def enclosed_by(wall: np.ndarray) -> np.ndarray:
@@ -247,22 +268,26 @@ def enclosed_by(wall: np.ndarray) -> np.ndarray:
     return (area != 2).astype(np.uint8)[1:-1, 1:-1]
 
 
-def hollow(walls: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Per box, the share of it that the `walls` enclose without being wall: a loop's inside."""
+def hollow(walls: np.ndarray, boxes: np.ndarray, win: tuple[slice, slice]) -> np.ndarray:
+    """Per box (on the page), the share of it that the `walls` (over the window `win` of the page,
+    holding the boxes) enclose without being wall: a loop's inside."""
     inside = enclosed_by(walls) & (1 - walls)
+    boxes = boxes - [win[1].start, win[0].start] * 2
     return np.array([inside[y0:y1, x0:x1].mean() if x1 > x0 and y1 > y0 else 0.0 for x0, y0, x1, y1 in boxes])
 
 
-def enclosures(boxes: np.ndarray, solid: np.ndarray) -> np.ndarray:
-    """Marks whose box holds the centre of a clearly smaller solid mark (a circle or a box drawn
-    around a number). Returns a bool array over `boxes`."""
+def enclosures(boxes: np.ndarray, solid: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Solid marks of `among` (bool over `boxes`: only thin ones can be loops, and testing only
+    them saves a loop over every mark) whose box holds the centre of a clearly smaller solid mark
+    (a circle or a box drawn around a number). Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     idx = np.nonzero(solid)[0]
     if len(idx) < 2:
         return out
     b = boxes[idx]
     cx, cy, h = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2, b[:, 3] - b[:, 1]
-    for k, (x0, y0, x1, y1) in enumerate(b):
+    for k in np.flatnonzero(among[idx]):
+        x0, y0, x1, y1 = b[k]
         inside = (cx > x0) & (cx < x1) & (cy > y0) & (cy < y1) & (h < 0.8 * h[k]) & (h > 0.3 * h[k])
         inside[k] = False
         out[idx[k]] = inside.any()
