@@ -66,18 +66,3 @@ def test_a_wall_hanging_from_one_rule_is_a_wall_when_thin_and_box_high():
     alone[40:102, 360:362] = 1        # no wall between two rules on the page: nothing to measure it by
     assert not preprocess.walls(alone, rules, 20).any()
 
-
-@pytest.mark.parametrize("ink", [0.0, 0.01, 0.3, 0.9, 1.0])
-def test_components_are_opencvs_labels_and_statistics(ink):
-    from handnum.preprocess import components
-
-    rng = np.random.default_rng(int(ink * 100))
-    for edge in (None, "top", "left"):  # paper on every edge, or one edge all ink
-        mask = (rng.random((420, 310)) < ink).astype(np.uint8)
-        if edge == "top":
-            mask[0] = 1
-        elif edge == "left":
-            mask[:, 0] = 1
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        got = components(mask)
-        assert got[0] == n and np.array_equal(got[1], labels) and np.array_equal(got[2], stats)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .labelling import components
+
 
 def to_gray(image: np.ndarray) -> np.ndarray:
     """Grayscale uint8 from gray, BGR or BGRA input."""
@@ -71,39 +73,11 @@ def binarize(ink: np.ndarray, floor: float = 0.18) -> tuple[np.ndarray, float]:
     return (ink > t).astype(np.uint8), t
 
 
-def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """`cv2.connectedComponentsWithStats(mask, connectivity=8)` without the centroids: (count,
-    labels, stats), the same arrays. On a big page OpenCV's statistics pass over every pixel costs
-    8 times its labelling; here they come from the ink pixels alone (a page is mostly paper)."""
-    if mask.size < 100_000:
-        return cv2.connectedComponentsWithStats(mask, connectivity=8)[:3]
-    n, labels = cv2.connectedComponents(mask, connectivity=8)
-    at = cv2.findNonZero(mask)  # OpenCV 4: (N, 1, 2) or None; OpenCV 5: (N, 2)
-    xs, ys = (np.zeros((0, 2), np.int32) if at is None else at.reshape(-1, 2)).T
-    own = labels[ys, xs]
-    lo = np.full((n, 2), np.iinfo(np.int32).max, np.int32)
-    hi = np.full((n, 2), -1, np.int32)
-    for axis, v in enumerate((xs, ys)):
-        np.minimum.at(lo[:, axis], own, v)
-        np.maximum.at(hi[:, axis], own, v)
-    stats = np.zeros((n, 5), np.int32)
-    stats[:, :2], stats[:, 2:4], stats[:, 4] = lo, hi - lo + 1, np.bincount(own, minlength=n)
-    h, w = mask.shape  # label 0, as OpenCV counts it: the box of the paper pixels (most pages: paper on every edge)
-    edges = (mask[0], mask[-1], mask[:, 0], mask[:, -1])
-    paper = mask == 0 if any(e.all() for e in edges) else None
-    rows = np.flatnonzero(paper.any(1)) if paper is not None else np.array([0, h - 1])
-    cols = np.flatnonzero(paper.any(0)) if paper is not None else np.array([0, w - 1])
-    if not len(rows):  # all ink: OpenCV's own odd label-0 row
-        return cv2.connectedComponentsWithStats(mask, connectivity=8)[:3]
-    stats[0] = cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1, mask.size - len(own)
-    return n, labels, stats
-
-
 def typical_height(mask: np.ndarray, stats: np.ndarray | None = None) -> float:
     """Median height of the marks that could be characters (not specks, not flat lines); 0 if none.
     `stats`: the mask's connected-component stats, if already at hand."""
     if stats is None:
-        _, _, stats = components(mask)
+        _, _, stats, _ = components(mask)
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
     chars = h[(h >= 8) & (w <= 3 * h) & (area >= 20)]
     return float(np.median(chars)) if len(chars) else 0.0
@@ -154,7 +128,7 @@ def walls(mask: np.ndarray, rules: np.ndarray, chars: int) -> np.ndarray:
     stroke is wider) and at least 0.9 of the typical height of the walls found between two rules."""
     piece = max(8, chars // 2)
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((piece, 1), np.uint8))
-    n, labels, stats = components(runs)
+    n, labels, stats, _ = components(runs)
     near = cv2.dilate(rules, np.ones((7, 3), np.uint8))  # rule pixels within 3 px
     line_width = 2 * float(np.median(cv2.distanceTransform(rules, cv2.DIST_L2, 3)[rules > 0])) + 2
     out = np.zeros_like(mask)
@@ -228,7 +202,7 @@ def _long_runs(mask: np.ndarray, runs: np.ndarray, axis: int, length: int, piece
     if (np.r_[at[ends], at[-1]] - np.r_[at[0], at[ends + 1]]).max() + 1 + gap < length:
         return np.zeros_like(mask)  # nothing spans a line's length (most bands of a page without rules)
     joined = cv2.dilate(runs, np.ones((3, gap) if axis == 1 else (gap, 3), np.uint8))
-    n, labels, stats = components(joined)
+    n, labels, stats, _ = components(joined)
     extent = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
     area = np.bincount(labels[runs > 0], minlength=n)
     thin = area / np.maximum(extent, 1) <= np.maximum(6, extent / 25)  # a tall "1" is thicker
@@ -268,7 +242,7 @@ def _unstack(rest: np.ndarray, bridged: np.ndarray, rules: np.ndarray) -> np.nda
     one of the next line hanging from it are two digits, not one stroke crossing the rule; a
     signature crossing the edge of its box is no ruled paper. Each mark tall enough to hold two
     such marks is looked at in its own box: most pages have few."""
-    _, labels, stats = components(bridged)
+    _, labels, stats, _ = components(bridged)
     chars = typical_height(bridged, stats)  # of whole marks: a rule through every digit leaves halves
     if not chars:
         return bridged
