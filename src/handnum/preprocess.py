@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .labelling import components
+from .labelling import components, ink_pixels
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -105,8 +105,8 @@ def find_rules(mask: np.ndarray, min_length: int | None = None,
     box_walls = np.zeros_like(mask)
     if min_length:
         return out, box_walls
-    rest = remove_rules(mask, out)  # digits stay whole: their strokes across the rules are bridged
-    chars = typical_height(rest, stats if rest is mask else None)
+    rest, rest_stats = _without_rules(mask, out)  # digits stay whole: their strokes across the rules are bridged
+    chars = typical_height(rest, stats if rest is mask else rest_stats)
     if chars:
         apart = rest & (1 - cv2.dilate(out, np.ones((3, 3), np.uint8))) if out.any() else rest  # off the rules
         for axis in (1, 0):
@@ -221,8 +221,14 @@ def remove_rules(mask: np.ndarray, rules: np.ndarray, ink: np.ndarray | None = N
     below (or left and right) is bridged again, so digits keep their strokes. With the ink map,
     rule pixels clearly darker than the rules themselves (`darker` over the 90th percentile of
     the rules' ink: a pen stroke over faint printed lines) are kept as well."""
+    return _without_rules(mask, rules, ink, darker)[0]
+
+
+def _without_rules(mask: np.ndarray, rules: np.ndarray, ink: np.ndarray | None = None,
+                   darker: float = 0.15) -> tuple[np.ndarray, np.ndarray | None]:
+    """`remove_rules`, and the statistics of its marks (`components`) where they are at hand."""
     if not rules.any():
-        return mask
+        return mask, None
     rest = mask & (1 - rules)
     if ink is not None:
         on_rule = rules > 0
@@ -235,19 +241,24 @@ def remove_rules(mask: np.ndarray, rules: np.ndarray, ink: np.ndarray | None = N
     return _unstack(rest, rest | (bridge & rules), rules)
 
 
-def _unstack(rest: np.ndarray, bridged: np.ndarray, rules: np.ndarray) -> np.ndarray:
+def _unstack(rest: np.ndarray, bridged: np.ndarray, rules: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """`bridged` without the bridges across page rules (at least a fifth of the page wide) that
     joined two stacked marks, each at least 0.8 of the page's typical mark height (measured with
     the bridges: squared paper may cut every digit in half). A digit sitting on a ruled line and
     one of the next line hanging from it are two digits, not one stroke crossing the rule; a
-    signature crossing the edge of its box is no ruled paper. Each mark tall enough to hold two
-    such marks is looked at in its own box: most pages have few."""
+    signature crossing the edge of its box is no ruled paper. Only marks that hold a bridge and
+    are tall enough for two such marks are looked at, each in its own box: most pages have few.
+    Also returns the statistics of `bridged`'s marks when it comes back unchanged, else None."""
     _, labels, stats, _ = components(bridged)
     chars = typical_height(bridged, stats)  # of whole marks: a rule through every digit leaves halves
     if not chars:
-        return bridged
+        return bridged, stats
+    ys, xs = ink_pixels(bridged > rest)  # the bridges
+    tall = stats[:, cv2.CC_STAT_HEIGHT] > 1.4 * chars  # two stacked marks' height
     stacked = []  # (mark, its box)
-    for mark in np.flatnonzero(stats[1:, cv2.CC_STAT_HEIGHT] > 1.4 * chars) + 1:  # two stacked marks' height
+    for mark in np.unique(labels[ys, xs]):
+        if not tall[mark]:
+            continue
         x, y, w, h = stats[mark, :4]
         box = slice(y, y + h), slice(x, x + w)
         _, _, parts, _ = cv2.connectedComponentsWithStats(rest[box] & (labels[box] == mark), connectivity=8)
@@ -257,14 +268,12 @@ def _unstack(rest: np.ndarray, bridged: np.ndarray, rules: np.ndarray) -> np.nda
         if len(big) >= 2 and (overlap < 0.2 * chars).any():  # one above the other, not side by side
             stacked.append((mark, box))
     if not stacked:
-        return bridged
-    _, lines = cv2.connectedComponents(rules, connectivity=8)
-    out, long = bridged.copy(), {}
+        return bridged, stats
+    _, lines, lstats, _ = components(rules)
+    long = lstats[:, cv2.CC_STAT_WIDTH] >= max(40, rules.shape[1] // 5)
+    long[0] = False
+    out = bridged.copy()
     for mark, box in stacked:
         bridges = (labels[box] == mark) & (bridged[box] > rest[box])
-        for k in np.unique(lines[box][bridges]):
-            if k and k not in long:
-                long[k] = cv2.boundingRect((lines == k).astype(np.uint8))[2] >= max(40, rules.shape[1] // 5)
-        on_long = np.isin(lines[box], [k for k, is_long in long.items() if is_long])
-        out[box][bridges & on_long] = 0
-    return out
+        out[box][bridges & long[lines[box]]] = 0
+    return out, None
