@@ -185,13 +185,14 @@ def among_letters(boxes: np.ndarray, probs: np.ndarray, which: list[int], reach:
     h = y1 - y0
     single = (x1 - x0) < 1.2 * np.maximum(h, 1)
     junk = probs.argmax(1) == NOT_A_DIGIT
+    i = np.asarray(which, np.int64)[:, None]  # all at once: (marks looked at, all marks)
+    overlap = np.minimum(y1, y1[i]) - np.maximum(y0, y0[i])
+    gap = np.maximum(x0 - x1[i], x0[i] - x1)
+    near = single & (overlap >= 0.5 * np.minimum(h, h[i])) & (gap <= reach * h[i]) & (h >= 0.4 * h[i])
+    near[np.arange(len(i)), i[:, 0]] = False
+    count = near.sum(1)
     out = np.zeros(len(boxes), bool)
-    for i in which:
-        overlap = np.minimum(y1, y1[i]) - np.maximum(y0, y0[i])
-        gap = np.maximum(x0 - x1[i], x0[i] - x1)
-        near = single & (overlap >= 0.5 * np.minimum(h, h[i])) & (gap <= reach * h[i]) & (h >= 0.4 * h[i])
-        near[i] = False
-        out[i] = near.any() and junk[near].mean() >= share
+    out[i[:, 0]] = (count > 0) & ((near & junk).sum(1) / np.maximum(count, 1) >= share)
     return out
 
 
@@ -324,10 +325,10 @@ def _small_crop(ink: np.ndarray, labels: np.ndarray, box: np.ndarray, group: lis
 
 
 def _piece_box(box: np.ndarray, scale: float, mask: np.ndarray) -> np.ndarray:
-    ys, xs = np.nonzero(mask)
-    return np.array([box[0] + int(xs.min() / scale), box[1] + int(ys.min() / scale),
-                     min(box[2], box[0] + int(np.ceil((xs.max() + 1) / scale))),
-                     min(box[3], box[1] + int(np.ceil((ys.max() + 1) / scale)))])
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))  # the box of the piece's pixels
+    return np.array([box[0] + int(x / scale), box[1] + int(y / scale),
+                     min(box[2], box[0] + int(np.ceil((x + w) / scale))),
+                     min(box[3], box[1] + int(np.ceil((y + h) / scale)))])
 
 
 def needs_split(box: np.ndarray, probs: np.ndarray, ratio: float = 0.8, sure: float = 0.9) -> bool:
