@@ -74,7 +74,7 @@ def test_the_piece_model_split_replaces_a_worse_or_junk_one():
 
     def candidate(model):
         c = Candidate(mask.astype(np.float32), mask, 1.0, cuts)
-        _classify({0: c}, {0: pieces(c)}, model, {})
+        _classify({0: c}, {0: pieces(c)}, model, {}, {})
         return c
 
     whole = np.zeros((1, 11), np.float32)
@@ -84,7 +84,7 @@ def test_the_piece_model_split_replaces_a_worse_or_junk_one():
                                     (Fixed(7, 0.8), Fixed(4, 0.6), False)):   # first one surer: kept
         c = candidate(first)
         cands, paths = {0: c}, {0: _best(c, whole[0])}
-        _look_again({0: Candidate(mask.astype(np.float32), mask, 1.0, cuts)}, cands, paths, whole, second)
+        _look_again({0: candidate(second)}, cands, paths, whole)
         assert len(paths[0]) == 2
         assert (cands[0] is not c) == replaced
 

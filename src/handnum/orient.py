@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import NOT_A_DIGIT, Model
+from .model import CLASSES, NOT_A_DIGIT, Model
 
 MARGIN = 0.0     # mean log-probability (of the most digit-like half) a turn must not lose
 SURE_GAIN = 1.25  # and it must make this many times more marks sure digits (≥ 0.9)
@@ -31,14 +31,21 @@ def page_turn(images: np.ndarray, upright: np.ndarray, boxes: np.ndarray, model:
         telling = (small >= 0.3 * big) & (big >= 0.5 * np.percentile(big, 75)) \
             & (size[:, 1] >= 0.5 * np.percentile(size[:, 1], 90))  # nor small print beside handwriting
         images, upright, boxes = images[telling], upright[telling], boxes[telling]
-    sure_now = int((upright[:, :NOT_A_DIGIT].max(1) >= 0.9).sum()) if len(images) else 0
-    if len(images) < 3 or SURE_GAIN * sure_now + 1 > len(images):
-        return 0  # too few marks, or so many sure digits as it stands that no turn could win
+    if len(images) < 3:
+        return 0  # too few marks
+    unsure = upright[:, :NOT_A_DIGIT].max(1) < 0.9
+    need = SURE_GAIN * int((~unsure).sum()) + 1  # the sure digits a turn must make to win
+    if need > len(images):
+        return 0  # so many sure digits as it stands that no turn could win
     tall = float(np.median((boxes[:, 3] - boxes[:, 1]) / np.maximum(boxes[:, 2] - boxes[:, 0], 1)))
     turns = (180,) if tall >= 1.0 else (90, 180, 270)
-    batch = np.concatenate([np.rot90(images, k=t // 90, axes=(1, 2)) for t in turns])
-    probs = np.concatenate([upright, model(np.ascontiguousarray(batch))])
-    digit_p = probs[:, :NOT_A_DIGIT].max(1).reshape(len(turns) + 1, -1)
+    turned = np.stack([np.rot90(images, k=t // 90, axes=(1, 2)) for t in turns])  # (turns, N, 28, 28)
+    probs = np.stack([upright] * (len(turns) + 1))  # as it stands, then per turn
+    probs[1:, unsure] = _read(turned[:, unsure], model)  # the marks not sure as they stand first
+    if ((probs[1:, unsure, :NOT_A_DIGIT].max(2) >= 0.9).sum(1) + len(images) - unsure.sum() < need).all():
+        return 0  # too few of those turn into sure digits to win, even if the sure ones stayed sure
+    probs[1:, ~unsure] = _read(turned[:, ~unsure], model)
+    digit_p = probs[:, :, :NOT_A_DIGIT].max(2)
     sure = (digit_p >= 0.9).sum(1)  # marks read as digits with confidence, per turn
     scores = np.log(np.maximum(digit_p, 1e-6))
     keep = np.argsort(scores.max(0))[::-1][: max(3, len(images) // 2)]  # the most digit-like marks
@@ -47,6 +54,11 @@ def page_turn(images: np.ndarray, upright: np.ndarray, boxes: np.ndarray, model:
     if best == 0 or mean[best] - mean[0] < MARGIN or sure[best] < SURE_GAIN * sure[0] + 1:
         return 0
     return turns[best - 1]
+
+
+def _read(turned: np.ndarray, model: Model) -> np.ndarray:
+    """Class probabilities (turns, N, 11) of turned images (turns, N, 28, 28), in one batch."""
+    return model(turned.reshape(-1, *turned.shape[2:])).reshape(len(turned), -1, len(CLASSES))
 
 
 def box_to_original(box, turn: int, width: int, height: int) -> tuple[int, int, int, int]:

@@ -109,12 +109,12 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     crops = [_small_crop(ink, comps.labels, comps.boxes[i], comps.groups[i]) for i in tried]
     cuts = cut_paths([c[1] for c in crops], [bool(like[i]) for i in tried])
     cands = {i: Candidate(*crop, c) for i, crop, c in zip(tried, crops, cuts)}
-    cache: dict = {}
-    _classify(cands, {i: pieces(c) for i, c in cands.items()}, model, cache)
+    cache, images, first = {}, {}, {i: pieces(c) for i, c in cands.items()}
+    _classify(cands, first, model, cache, images)
     paths = {i: _best(c, whole[i]) for i, c in cands.items()}
     weak = {i: p for i, p in paths.items() if like[i] and _worth_refining([cands[i].pieces[ij][1] for ij in p])}
     if weak:
-        _classify(cands, _refinements(cands, weak), model, cache)
+        _classify(cands, _refinements(cands, weak), model, cache, images)
         paths.update({i: _best(cands[i], whole[i]) for i in weak})
     for i in narrow:  # a narrow mark is split only into sure digits
         if not _all_sure(cands[i], paths[i]):
@@ -122,8 +122,9 @@ def split_touching(ink: np.ndarray, comps: Components, whole: np.ndarray, model:
     crowded, second = _crowded(comps.boxes, scale), model.piece_model()
     again = {i: Candidate(*crops[k], cuts[k]) for k, i in enumerate(tried) if second is not model
              and crowded[i] and not (paths[i] and _all_sure(cands[i], paths[i]))}
-    if again:
-        _look_again(again, cands, paths, whole, second)
+    if again:  # the same pieces as the first pass, read by the piece model
+        _classify(again, {i: first[i] for i in again}, second, {}, images)
+        _look_again(again, cands, paths, whole)
     out_boxes, out_probs = [], []
     for i, box in enumerate(comps.boxes):
         path = paths.get(i, [])
@@ -184,13 +185,14 @@ def among_letters(boxes: np.ndarray, probs: np.ndarray, which: list[int], reach:
     h = y1 - y0
     single = (x1 - x0) < 1.2 * np.maximum(h, 1)
     junk = probs.argmax(1) == NOT_A_DIGIT
+    i = np.asarray(which, np.int64)[:, None]  # all at once: (marks looked at, all marks)
+    overlap = np.minimum(y1, y1[i]) - np.maximum(y0, y0[i])
+    gap = np.maximum(x0 - x1[i], x0[i] - x1)
+    near = single & (overlap >= 0.5 * np.minimum(h, h[i])) & (gap <= reach * h[i]) & (h >= 0.4 * h[i])
+    near[np.arange(len(i)), i[:, 0]] = False
+    count = near.sum(1)
     out = np.zeros(len(boxes), bool)
-    for i in which:
-        overlap = np.minimum(y1, y1[i]) - np.maximum(y0, y0[i])
-        gap = np.maximum(x0 - x1[i], x0[i] - x1)
-        near = single & (overlap >= 0.5 * np.minimum(h, h[i])) & (gap <= reach * h[i]) & (h >= 0.4 * h[i])
-        near[i] = False
-        out[i] = near.any() and junk[near].mean() >= share
+    out[i[:, 0]] = (count > 0) & ((near & junk).sum(1) / np.maximum(count, 1) >= share)
     return out
 
 
@@ -242,29 +244,27 @@ def _refinements(cands: dict[int, Candidate], paths: dict[int, list]) -> dict[in
     return wanted
 
 
-def _classify(cands: dict[int, Candidate], wanted: dict[int, dict], model: Model, cache: dict) -> None:
+def _classify(cands: dict[int, Candidate], wanted: dict[int, dict], model: Model, cache: dict, images: dict) -> None:
     """Add the `wanted` pieces ({cand: {(i, j): mask}}) to their candidates, with their class
-    probabilities; pieces not in `cache` (keyed by candidate and mask) are classified in one batch."""
+    probabilities. Pieces are keyed by candidate and mask: those not in `cache` are classified in
+    one batch, their 28×28 images kept in `images` for another model."""
     keys = {i: {ij: (i, piece.tobytes()) for ij, piece in want.items()} for i, want in wanted.items()}
-    todo = []
-    for i, want in wanted.items():
-        for ij, key in keys[i].items():
-            if key not in cache:
-                cache[key] = None
-                todo.append((key, _piece_image(cands[i].crop, want[ij])))
+    masks = {keys[i][ij]: (cands[i].crop, piece) for i, want in wanted.items() for ij, piece in want.items()}
+    new = [key for key in masks if key not in images]
+    if new:
+        images.update(zip(new, center_of_mass(np.stack([_piece_image(*masks[key]) for key in new]))))
+    todo = [key for key in masks if key not in cache]
     if todo:
-        for (key, _), p in zip(todo, model(center_of_mass(np.stack([img for _, img in todo])))):
-            cache[key] = p
+        cache.update(zip(todo, model(np.stack([images[key] for key in todo]))))
     for i, want in wanted.items():
         cands[i].pieces.update({ij: (piece, cache[keys[i][ij]]) for ij, piece in want.items()})
 
 
 def _look_again(again: dict[int, Candidate], cands: dict[int, Candidate], paths: dict[int, list],
-                whole: np.ndarray, pieces_model: Model) -> None:
-    """Split the candidates `again` (fresh copies of crowded ones whose split is not all sure
-    digits) with the piece model, in one batch; its split replaces the first one (in `cands`
-    and `paths`) where it scores higher, or where the first left a piece "not a digit"."""
-    _classify(again, {i: pieces(c) for i, c in again.items()}, pieces_model, {})
+                whole: np.ndarray) -> None:
+    """The split of the candidates `again` (fresh copies of crowded ones whose split is not all
+    sure digits, their pieces read by the piece model) replaces the first one (in `cands` and
+    `paths`) where it scores higher, or where the first left a piece "not a digit"."""
     for i, c in again.items():
         path = _best(c, whole[i])
         first = [cands[i].pieces[ij][1] for ij in paths[i]]
@@ -325,10 +325,10 @@ def _small_crop(ink: np.ndarray, labels: np.ndarray, box: np.ndarray, group: lis
 
 
 def _piece_box(box: np.ndarray, scale: float, mask: np.ndarray) -> np.ndarray:
-    ys, xs = np.nonzero(mask)
-    return np.array([box[0] + int(xs.min() / scale), box[1] + int(ys.min() / scale),
-                     min(box[2], box[0] + int(np.ceil((xs.max() + 1) / scale))),
-                     min(box[3], box[1] + int(np.ceil((ys.max() + 1) / scale)))])
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))  # the box of the piece's pixels
+    return np.array([box[0] + int(x / scale), box[1] + int(y / scale),
+                     min(box[2], box[0] + int(np.ceil((x + w) / scale))),
+                     min(box[3], box[1] + int(np.ceil((y + h) / scale)))])
 
 
 def needs_split(box: np.ndarray, probs: np.ndarray, ratio: float = 0.8, sure: float = 0.9) -> bool:
