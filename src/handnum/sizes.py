@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layout import SURE_JUNK, group_lines, split_numbers, sure_digits
+from .layout import SURE_JUNK, group_lines, median, split_numbers, sure_digits
 
 LARGE = 5.0  # a mark this many times the page's digit height, alone, is a drawing (a spiral), not a digit
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
@@ -39,7 +39,7 @@ def beside_letters(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3) -> np
     letter = (probs[:, -1] >= SURE_JUNK) & (w < h)
     for line in group_lines(boxes):
         for c in split_numbers(boxes, line, gap):
-            out[c] = (letter[c] & (h[c] >= 0.4 * np.median(h[c]))).sum() >= 2
+            out[c] = (letter[c] & (h[c] >= 0.4 * median(h[c]))).sum() >= 2
     return out
 
 
