@@ -51,15 +51,16 @@ def line_scale(boxes: np.ndarray, probs: np.ndarray, ones: bool = True) -> np.nd
     ref = np.nonzero(sure_digits(boxes, probs) & (ones | (probs.argmax(1) != 1)))[0] if len(boxes) else []
     if not len(ref):
         return np.full(len(boxes), np.nan)
+    ref = ref[np.argsort(boxes[ref, 3] - boxes[ref, 1], kind="stable")]  # by height: medians by rank
     y0, y1 = boxes[:, 1:2], boxes[:, 3:4]
     ry0, ry1 = boxes[ref, 1][None, :], boxes[ref, 3][None, :]
     beside = np.minimum(ry1, y1) - np.maximum(ry0, y0) >= 0.5 * (y1 - y0)   # (N, sure digits)
     beside &= ref[None, :] != np.arange(len(boxes))[:, None]
-    heights = np.where(beside, (ry1 - ry0).astype(np.float64), np.nan)
-    out = np.full(len(boxes), np.nan)
-    some = beside.any(1)
-    out[some] = np.nanmedian(heights[some], axis=1)
-    return out
+    seen = np.cumsum(beside, axis=1)  # per mark, how many of the sure digits beside it up to each height
+    n = seen[:, -1:]
+    lo, hi = (np.argmax(seen > m, axis=1) for m in ((n - 1) // 2, n // 2))  # its middle one or two
+    heights = (ry1 - ry0)[0]
+    return np.where(n[:, 0] > 0, (heights[lo] + heights[hi]) / 2, np.nan)
 
 
 def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
