@@ -137,6 +137,8 @@ def _height_and_air(boxes: np.ndarray, narrow: float) -> tuple[float, np.ndarray
     """The median height of a line's marks (`boxes`), and per mark the air on each side that makes it
     at least `narrow` of that height wide (the air beside a written 1 is its own)."""
     height = median(boxes[:, 3] - boxes[:, 1])
+    if not narrow:
+        return height, np.zeros(len(boxes))
     return height, np.maximum(0.0, narrow * height - (boxes[:, 2] - boxes[:, 0])) / 2
 
 
@@ -199,6 +201,8 @@ def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: floa
     heights, widths = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
     for line in group_lines(boxes) if lines is None else lines:
         for cluster in split_numbers(boxes, line, gap, joined):
+            if len(cluster) < 2:  # a lone mark is no word (most clusters: digits, spaced letters)
+                continue
             h, w = heights[cluster], widths[cluster]
             sized = h >= 0.4 * median(h)  # dots and specks do not count
             # letters: not a blob of digits (wider than 1.5 heights), unless short (a lowercase m)

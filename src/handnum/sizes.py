@@ -39,7 +39,8 @@ def beside_letters(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3) -> np
     letter = (probs[:, -1] >= SURE_JUNK) & (w < h)
     for line in group_lines(boxes):
         for c in split_numbers(boxes, line, gap):
-            out[c] = (letter[c] & (h[c] >= 0.4 * median(h[c]))).sum() >= 2
+            if len(c) > 1:  # a lone mark has no two letters
+                out[c] = (letter[c] & (h[c] >= 0.4 * median(h[c]))).sum() >= 2
     return out
 
 
