@@ -76,22 +76,15 @@ def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
     beside it is "small" (a letter of a word, a symbol). A "1" under ONE_SPECK of the page's
     digit height is a "speck" (a bit of a box wall, a scratch) unless digits other than 1s of
     about its height stand beside it."""
-    out: list[str | None] = [None] * len(boxes)
     if scale is None:
-        return out
+        return [None] * len(boxes)
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     short_ones = (probs.argmax(1) == 1) & (h < ONE_SPECK * scale)
     if short_ones.any():
         others = line_scale(boxes, probs, ones=False)
         short_ones &= ~(h >= 0.6 * others)  # NaN (no other digits beside) compares False
-    beside_big = np.full(len(boxes), np.nan) if beside is None else beside
-    for i in np.nonzero(probs.argmax(1) < probs.shape[1] - 1)[0]:
-        if h[i] < SPECK * scale or short_ones[i]:
-            out[i] = "speck"
-        elif beside is not None and h[i] < 0.5 * beside[i]:  # NaN (no digits beside) never is
-            out[i] = "small"
-        elif h[i] > 3 * scale and w[i] < 0.3 * h[i]:
-            out[i] = "line"
-        elif h[i] > LARGE * scale and not h[i] <= 2 * beside_big[i]:  # NaN: no sure digits beside
-            out[i] = "large"
-    return out
+    beside = np.full(len(boxes), np.nan) if beside is None else beside  # NaN: no sure digits beside
+    why = np.select([(h < SPECK * scale) | short_ones, h < 0.5 * beside,  # the first that holds
+                     (h > 3 * scale) & (w < 0.3 * h), (h > LARGE * scale) & ~(h <= 2 * beside)],
+                    ["speck", "small", "line", "large"], "")
+    return [str(y) if d and y else None for d, y in zip(probs.argmax(1) < probs.shape[1] - 1, why)]

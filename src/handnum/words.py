@@ -97,7 +97,7 @@ def word_tails(boxes: np.ndarray, word: np.ndarray, lines: list[list[int]], gap:
     capitals and ascenders). Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     h = boxes[:, 3] - boxes[:, 1]
-    for line in lines:
+    for line in (ln for ln in lines if word[ln].any()):  # a line with no word has no word's tail
         clusters = _sized_clusters(boxes, line, gap, joined)
         for a, b in zip(clusters, clusters[1:]):
             tall = h[a].max()
