@@ -37,11 +37,12 @@ def spaced_words(boxes: np.ndarray, probs: np.ndarray, word: np.ndarray, lines: 
     for line in lines:
         clusters = [u for c in _sized_clusters(boxes, line, gap, joined)
                     for u in ([[i] for i in c] if word[c].any() else [c])]  # a word's letters: one each
-        idx, start = np.concatenate(clusters), np.cumsum([0] + [len(c) for c in clusters[:-1]])
+        size = [len(c) for c in clusters]
+        idx, start = np.concatenate(clusters), np.cumsum([0] + size[:-1])
         x0, y0 = (np.minimum.reduceat(boxes[idx, k], start) for k in (0, 1))  # each cluster's box
         x1, ch = np.maximum.reduceat(boxes[idx, 2], start), np.maximum.reduceat(boxes[idx, 3], start) - y0
         letter = np.logical_or.reduceat(word[idx], start) \
-            | (np.add.reduceat(junk[idx], start, dtype=float) / np.diff(start, append=len(idx)) >= 0.5)
+            | (np.add.reduceat(junk[idx], start, dtype=float) / size >= 0.5)
         one = x1 - x0 <= LETTER_WIDTH * ch
         gaps = x0[1:] - x1[:-1]
         for run in _runs(one, gaps, ch):
