@@ -382,3 +382,11 @@ def test_lines_are_those_of_checking_every_line(marks):
     # come out as when every line is weighed, for marks of any size and place
     boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in marks])
     assert group_lines(boxes) == _every_line_checked(boxes)
+
+
+def test_median_is_numpys():
+    from handnum.layout import median
+    rng = np.random.default_rng(0)
+    for n in range(1, 12):
+        for v in (rng.integers(0, 300, n), rng.standard_normal(n) * 100):
+            assert median(v) == np.median(v) and median(v.tolist()) == np.median(v)

@@ -17,23 +17,33 @@ def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
     between them but one within a height left of a and right of b share one box: one field."""
     n = len(boxes)
     out = np.zeros((n, n), bool)
-    order = np.argsort(boxes[:, 0])
-    inside = np.array([_crossed(walls, b) for b in boxes], bool)
-    h = boxes[:, 3] - boxes[:, 1]
-    # past a's right end by 1.5 of the tallest height, every mark is too far: only those before count
-    ends = np.searchsorted(boxes[order, 0], boxes[order, 2] + 1.5 * h.max(initial=0), side="right")
-    for ia, a in enumerate(order):
-        bs = order[ia + 1:ends[ia]]
-        far = boxes[bs, 0] - boxes[a, 2] > 1.5 * np.maximum(h[a], h[bs])
-        bs = bs[:int(np.argmax(far)) if far.any() else len(bs)]  # up to the first one too far right
-        y0, y1 = np.maximum(boxes[a, 1], boxes[bs, 1]), np.minimum(boxes[a, 3], boxes[bs, 3])
-        near = (boxes[bs, 0] > boxes[a, 2]) & (y1 > y0) & ~inside[bs] & ~inside[a]
-        for b, top, bottom in zip(bs[near], y0[near], y1[near]):
-            between, r = _walls_in(walls, top, bottom, boxes[a, 2], boxes[b, 0]), min(h[a], h[b])
-            if between == 1 or (between == 0 and _walls_in(walls, top, bottom, boxes[a, 0] - r, boxes[a, 0])
-                                 and _walls_in(walls, top, bottom, boxes[b, 2], boxes[b, 2] + r)):
-                out[a, b] = out[b, a] = True
+    x0, y0, x1, y1 = boxes.T.tolist()  # plain ints: a loop over pairs
+    for a, b in _side_by_side(boxes, np.array([_crossed(walls, bx) for bx in boxes], bool)):
+        top, bottom, r = max(y0[a], y0[b]), min(y1[a], y1[b]), min(y1[a] - y0[a], y1[b] - y0[b])
+        between = _walls_in(walls, top, bottom, x1[a], x0[b])
+        if between == 1 or (between == 0 and _walls_in(walls, top, bottom, x0[a] - r, x0[a])
+                             and _walls_in(walls, top, bottom, x1[b], x1[b] + r)):
+            out[a, b] = out[b, a] = True
     return out
+
+
+def _side_by_side(boxes: np.ndarray, inside: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs (a, b) of marks with b right of a and overlapping it vertically, neither `inside`
+    (crossed by a line), b before the first mark in x order too far right of a (over 1.5 of the
+    taller one's height past a's right end)."""
+    n, order = len(boxes), np.argsort(boxes[:, 0])
+    x0, y0, x1, y1 = (boxes[order, k] for k in range(4))
+    h = y1 - y0
+    stop = np.searchsorted(x0, x1 + 1.5 * h, side="right")  # no mark before it is too far
+    starts, ends, hs = x0.tolist(), x1.tolist(), h.tolist()
+    for i in range(n):  # the first one too far lies there or, past marks tall enough, beyond
+        while stop[i] < n and starts[stop[i]] - ends[i] <= 1.5 * max(hs[i], hs[stop[i]]):
+            stop[i] += 1
+    count = stop - np.arange(n) - 1
+    a = np.repeat(np.arange(n), count)
+    b = a + 1 + np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count)  # the marks up to its stop
+    ok = (x0[b] > x1[a]) & (np.minimum(y1[a], y1[b]) > np.maximum(y0[a], y0[b])) & ~inside[order[a]] & ~inside[order[b]]
+    return list(zip(order[a[ok]].tolist(), order[b[ok]].tolist()))
 
 
 def wall_slivers(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
@@ -68,5 +78,5 @@ def _walls_in(walls: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> int:
     """How many separate walls (runs of columns holding wall pixels) the region holds."""
     if x1 <= x0 or y1 <= y0:
         return 0
-    cols = walls[y0:y1, x0:x1].any(0)
-    return int(np.count_nonzero(cols[1:] > cols[:-1])) + (int(cols[0]) if len(cols) else 0)  # runs' first columns
+    cols = walls[y0:y1, x0:x1].any(0).tobytes()  # a byte 0 or 1 per column
+    return cols.count(b"\x00\x01") + (cols[:1] == b"\x01")  # runs' first columns

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layout import SURE_JUNK, group_lines, split_numbers, sure_digits
+from .layout import SURE_JUNK, group_lines, median, split_numbers, sure_digits
 
 LARGE = 5.0  # a mark this many times the page's digit height, alone, is a drawing (a spiral), not a digit
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
@@ -39,7 +39,8 @@ def beside_letters(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3) -> np
     letter = (probs[:, -1] >= SURE_JUNK) & (w < h)
     for line in group_lines(boxes):
         for c in split_numbers(boxes, line, gap):
-            out[c] = (letter[c] & (h[c] >= 0.4 * np.median(h[c]))).sum() >= 2
+            if len(c) > 1:  # a lone mark has no two letters
+                out[c] = (letter[c] & (h[c] >= 0.4 * median(h[c]))).sum() >= 2
     return out
 
 
@@ -51,15 +52,16 @@ def line_scale(boxes: np.ndarray, probs: np.ndarray, ones: bool = True) -> np.nd
     ref = np.nonzero(sure_digits(boxes, probs) & (ones | (probs.argmax(1) != 1)))[0] if len(boxes) else []
     if not len(ref):
         return np.full(len(boxes), np.nan)
+    ref = ref[np.argsort(boxes[ref, 3] - boxes[ref, 1], kind="stable")]  # by height: medians by rank
     y0, y1 = boxes[:, 1:2], boxes[:, 3:4]
     ry0, ry1 = boxes[ref, 1][None, :], boxes[ref, 3][None, :]
     beside = np.minimum(ry1, y1) - np.maximum(ry0, y0) >= 0.5 * (y1 - y0)   # (N, sure digits)
     beside &= ref[None, :] != np.arange(len(boxes))[:, None]
-    heights = np.where(beside, (ry1 - ry0).astype(np.float64), np.nan)
-    out = np.full(len(boxes), np.nan)
-    some = beside.any(1)
-    out[some] = np.nanmedian(heights[some], axis=1)
-    return out
+    seen = np.cumsum(beside, axis=1)  # per mark, how many of the sure digits beside it up to each height
+    n = seen[:, -1:]
+    lo, hi = (np.argmax(seen > m, axis=1) for m in ((n - 1) // 2, n // 2))  # its middle one or two
+    heights = (ry1 - ry0)[0]
+    return np.where(n[:, 0] > 0, (heights[lo] + heights[hi]) / 2, np.nan)
 
 
 def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
@@ -74,22 +76,15 @@ def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
     beside it is "small" (a letter of a word, a symbol). A "1" under ONE_SPECK of the page's
     digit height is a "speck" (a bit of a box wall, a scratch) unless digits other than 1s of
     about its height stand beside it."""
-    out: list[str | None] = [None] * len(boxes)
     if scale is None:
-        return out
+        return [None] * len(boxes)
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     short_ones = (probs.argmax(1) == 1) & (h < ONE_SPECK * scale)
     if short_ones.any():
         others = line_scale(boxes, probs, ones=False)
         short_ones &= ~(h >= 0.6 * others)  # NaN (no other digits beside) compares False
-    beside_big = np.full(len(boxes), np.nan) if beside is None else beside
-    for i in np.nonzero(probs.argmax(1) < probs.shape[1] - 1)[0]:
-        if h[i] < SPECK * scale or short_ones[i]:
-            out[i] = "speck"
-        elif beside is not None and h[i] < 0.5 * beside[i]:  # NaN (no digits beside) never is
-            out[i] = "small"
-        elif h[i] > 3 * scale and w[i] < 0.3 * h[i]:
-            out[i] = "line"
-        elif h[i] > LARGE * scale and not h[i] <= 2 * beside_big[i]:  # NaN: no sure digits beside
-            out[i] = "large"
-    return out
+    beside = np.full(len(boxes), np.nan) if beside is None else beside  # NaN: no sure digits beside
+    why = np.select([(h < SPECK * scale) | short_ones, h < 0.5 * beside,  # the first that holds
+                     (h > 3 * scale) & (w < 0.3 * h), (h > LARGE * scale) & ~(h <= 2 * beside)],
+                    ["speck", "small", "line", "large"], "")
+    return [str(y) if d and y else None for d, y in zip(probs.argmax(1) < probs.shape[1] - 1, why)]

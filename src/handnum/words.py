@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layout import LOWER, SURE_JUNK, split_numbers
+from .layout import LOWER, SURE_JUNK, median, split_numbers
 
 LETTER_WIDTH = 1.5  # a cluster at most this many of its heights wide: one letter (or one in pieces)
 LETTER_GAP = 1.2    # letters of a spaced word stand at most this many of their heights apart
@@ -37,10 +37,12 @@ def spaced_words(boxes: np.ndarray, probs: np.ndarray, word: np.ndarray, lines: 
     for line in lines:
         clusters = [u for c in _sized_clusters(boxes, line, gap, joined)
                     for u in ([[i] for i in c] if word[c].any() else [c])]  # a word's letters: one each
-        x0 = np.array([boxes[c, 0].min() for c in clusters])
-        x1 = np.array([boxes[c, 2].max() for c in clusters])
-        ch = np.array([boxes[c, 3].max() - boxes[c, 1].min() for c in clusters])
-        letter = np.array([word[c].any() or junk[c].mean() >= 0.5 for c in clusters])
+        size = [len(c) for c in clusters]
+        idx, start = np.concatenate(clusters), np.cumsum([0] + size[:-1])
+        x0, y0 = (np.minimum.reduceat(boxes[idx, k], start) for k in (0, 1))  # each cluster's box
+        x1, ch = np.maximum.reduceat(boxes[idx, 2], start), np.maximum.reduceat(boxes[idx, 3], start) - y0
+        letter = np.logical_or.reduceat(word[idx], start) \
+            | (np.add.reduceat(junk[idx], start, dtype=float) / size >= 0.5)
         one = x1 - x0 <= LETTER_WIDTH * ch
         gaps = x0[1:] - x1[:-1]
         for run in _runs(one, gaps, ch):
@@ -55,16 +57,18 @@ def _sized_clusters(boxes: np.ndarray, line: list[int], gap: float,
     """The tight clusters (`split_numbers`) of a line's marks at least 0.4 of its median height
     (no dots, no specks between letters)."""
     h = boxes[line, 3] - boxes[line, 1]
-    return split_numbers(boxes, [i for i, hi in zip(line, h) if hi >= 0.4 * np.median(h)], gap, joined)
+    least = 0.4 * median(h)
+    return split_numbers(boxes, [i for i, hi in zip(line, h) if hi >= least], gap, joined)
 
 
 def _runs(one: np.ndarray, gaps: np.ndarray, ch: np.ndarray) -> list[list[int]]:
     """Runs of consecutive one-letter clusters of about one height (0.6 to 1.6 of the run's median)
     at gaps under LETTER_GAP heights, split where a gap is over ALIKE times the run's median."""
+    one, gaps, ch = one.tolist(), gaps.tolist(), ch.tolist()  # plain numbers: a loop over clusters
     runs, cur = [], []
     for k in range(len(one)):
         fits = one[k] and (not cur or (gaps[k - 1] <= LETTER_GAP * max(ch[k], ch[cur[-1]])
-                                       and 0.6 <= ch[k] / np.median(ch[cur]) <= 1.6))
+                                       and 0.6 <= ch[k] / median([ch[j] for j in cur]) <= 1.6))
         if fits:
             cur.append(k)
         else:
@@ -76,10 +80,9 @@ def _runs(one: np.ndarray, gaps: np.ndarray, ch: np.ndarray) -> list[list[int]]:
         run = runs.pop()
         if len(run) < SPACED_LETTERS:
             continue
-        g = gaps[run[:-1]]
-        wide = g > ALIKE * np.median(g)
-        if wide.any():
-            cut = int(np.argmax(g))  # split at the widest gap and look again at both sides
+        g = [gaps[k] for k in run[:-1]]
+        if max(g) > ALIKE * median(g):
+            cut = g.index(max(g))  # split at the widest gap and look again at both sides
             runs += [run[:cut + 1], run[cut + 1:]]
         else:
             out.append(run)
@@ -95,14 +98,14 @@ def word_tails(boxes: np.ndarray, word: np.ndarray, lines: list[list[int]], gap:
     capitals and ascenders). Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     h = boxes[:, 3] - boxes[:, 1]
-    for line in lines:
+    for line in (ln for ln in lines if word[ln].any()):  # a line with no word has no word's tail
         clusters = _sized_clusters(boxes, line, gap, joined)
         for a, b in zip(clusters, clusters[1:]):
             tall = h[a].max()
             short = h[a] <= LOWER * tall
             if not word[a].any() or word[b].all() or len(b) < 2 or short.sum() < 2:
                 continue
-            base = np.median(boxes[a, 3][short])
+            base = median(boxes[a, 3][short])
             if boxes[b, 0].min() - boxes[a, 2].max() <= tall and (h[b] <= LOWER * tall).all() \
                     and (np.abs(boxes[b, 3] - base) <= 0.12 * tall).all():
                 out[b] = True
@@ -125,6 +128,6 @@ def field_words(boxes: np.ndarray, probs: np.ndarray, lines: list[list[int]], ga
     for line in lines:
         for c in split_numbers(boxes, line, gap, joined):
             field = any(joined[a, b] for a, b in zip(c, c[1:]))
-            if field and (letter[c] & (h[c] >= 0.4 * np.median(h[c]))).sum() >= FIELD_LETTERS:
+            if field and (letter[c] & (h[c] >= 0.4 * median(h[c]))).sum() >= FIELD_LETTERS:
                 out[c] = True
     return out
