@@ -121,8 +121,9 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     if printed.any():  # the pale edge of a printed line read as a "1" or a "7"
         edge = segment.rule_fringes(boxes, mask, printed, ink) & (probs.argmax(1) < NOT_A_DIGIT)
         odd = [o or ("rule" if e else None) for o, e in zip(odd, edge)]
+    # "not a digit", or a digit under min_confidence, inside a number: a digit
     kept = layout.doubted_in_numbers(boxes, probs, in_word | np.array([bool(o) for o in odd], bool), line_px,
-                                     opts.number_gap, cells, opts.min_confidence)  # "not a digit" inside a number: a digit
+                                     opts.number_gap, cells, opts.min_confidence)
     loose = []  # marks read as no digit that may be pieces of one: they may bridge a gap in a number
     for i, p in enumerate(probs):
         if kept[i]:  # read as a digit: the probabilities given that it is one

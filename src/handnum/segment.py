@@ -169,7 +169,8 @@ def find_candidates(mask: np.ndarray, min_height: int = 8, min_area: int = 12,
         return Components(labels, np.zeros((0, 4), np.int64), [], dropped)
     members = pool[np.concatenate(groups)]  # the groups' members one after another
     starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
-    union = np.hstack([np.minimum.reduceat(boxes[members, :2], starts), np.maximum.reduceat(boxes[members, 2:], starts)])
+    union = np.hstack([np.minimum.reduceat(boxes[members, :2], starts),  # each group's box
+                       np.maximum.reduceat(boxes[members, 2:], starts)])
     kept = np.logical_or.reduceat(solid[members], starts)
     line = ~kept & np.logical_or.reduceat(flat[members], starts)  # a line alone: a rule, an underline, a dash
     out_groups = [[int(m) + 1 for m in pool[g]] for g, k in zip(groups, kept) if k]  # label ids are index + 1
