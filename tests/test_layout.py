@@ -183,6 +183,9 @@ def test_words_beside_numbers_need_two_letters_or_one_sure_one():
     assert word(tel, digit, doubted, digit) == [False] * 3  # a doubted mark: maybe a small digit
     tall_e = [[0, 0, 25, 40], [30, 9, 58, 40], [63, 0, 70, 40]]  # a font with a tall x-height: 0.78
     assert word(tall_e, digit, letter, digit) == [True] * 3
+    # a hyphen before a number ("-1000"): a sure "not a digit" under HYPHEN of the digits' height is no letter
+    dash_1000 = [[0, 19, 24, 40]] + row(-10, [26, 52, 78, 104], h=50)  # 21 px: sized, but a hyphen
+    assert word(dash_1000, letter, digit, digit, digit, digit) == [False] * 5
     # the same short mark in a long number: more likely a blot on a digit than a word
     long = row(0, [0, 30]) + [[60, 12, 88, 40]] + row(0, [93, 123, 153])
     assert word(long, digit, digit, letter, digit, digit, digit) == [False] * 6

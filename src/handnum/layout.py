@@ -8,6 +8,7 @@ import numpy as np
 
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
 X_HEIGHT, SHORT_WORD = 0.8, 5  # a sure letter this short for its cluster of at most this many marks: a word
+HYPHEN = 0.45  # ... but at least this share of its tallest: a shorter one is a hyphen or a dash, no letter
 SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits, letters this sure: a label
 PRINT_CONFIDENCE = 0.9  # on a line of small print with letters (`in_small_print`), digits count this sure
 NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark is preferred for it
@@ -222,7 +223,7 @@ def _word_evidence(boxes: np.ndarray, probs: np.ndarray, letters: np.ndarray, si
     - in a cluster of at most SHORT_WORD marks, a sure letter at most X_HEIGHT of the tallest (a
       lowercase letter between capitals and ascenders: "Tel.", whose T and l read as 7 and 1; the
       digits of a number are about one height, and in a long number one odd mark is more likely a
-      blot on a digit);
+      blot on a digit) and at least HYPHEN of it (a hyphen before a number, "-1000", is no letter);
     - under SMALL_PRINT of the page's digit height, two letters the model is sure of (>= SURE_JUNK
       "not a digit"): a printed label ("Issued", whose I, s and u read as digits);
     - two marks at most LOWER of the tallest on its baseline, two at least ASCENDER of it, and a
@@ -234,7 +235,7 @@ def _word_evidence(boxes: np.ndarray, probs: np.ndarray, letters: np.ndarray, si
     sure_junk = letters & (probs[:, -1] >= SURE_JUNK)
     lower = sized & (h <= LOWER * tall) & (bottom >= bottom[h.argmax()] - 0.12 * tall)
     return bool((sure & (w < h)).sum() >= max(1, share * sized.sum())
-                or ((sure & (h <= X_HEIGHT * tall)).any() and sized.sum() <= SHORT_WORD)
+                or ((sure & (h <= X_HEIGHT * tall) & (h >= HYPHEN * tall)).any() and sized.sum() <= SHORT_WORD)
                 or (scale is not None and tall < SMALL_PRINT * scale and sure_junk.sum() >= 2)
                 or (lower.sum() >= 2 and (h >= ASCENDER * tall).sum() >= 2 and sure_junk.any()))
 
