@@ -66,3 +66,11 @@ def test_a_wall_hanging_from_one_rule_is_a_wall_when_thin_and_box_high():
     alone[40:102, 360:362] = 1        # no wall between two rules on the page: nothing to measure it by
     assert not preprocess.walls(alone, rules, 20).any()
 
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 1), (4, 1), (1, 4), (3, 2)])
+def test_ink_map_of_a_tiny_image_keeps_its_shape(shape):
+    # OpenCV 5's Python binding takes an array of up to 4x1 for a scalar: cv2.max(bg, 32.0) grew it
+    for value in (0, 255):
+        ink = preprocess.ink_map(np.full(shape, value, np.uint8))
+        assert ink.shape == shape and np.isfinite(ink).all()

@@ -61,7 +61,8 @@ def ink_map(gray: np.ndarray, polarity: str = "auto", stroke: int | None = None)
     if stroke is None:
         stroke = max(15, min(gray.shape) // 12)
     bg = paper_level(gray, stroke).astype(np.float32)
-    ink = cv2.divide(cv2.subtract(bg, gray.astype(np.float32)), cv2.max(bg, 32.0))  # as numpy would, faster
+    # as numpy would, faster; np.maximum, as cv2.max takes a tiny image (1×1 up to 4×1) for a scalar
+    ink = cv2.divide(cv2.subtract(bg, gray.astype(np.float32)), np.maximum(bg, np.float32(32)))
     return np.clip(ink, 0.0, 1.0, out=ink)
 
 
