@@ -98,7 +98,9 @@ def candidate_images(ink: np.ndarray, labels: np.ndarray, boxes: np.ndarray, gro
 
 def members(labels: np.ndarray, group: list[int]) -> np.ndarray:
     """Which pixels of `labels` carry one of the labels `group`, (H, W) bool: `np.isin`, faster
-    for the few labels of a candidate."""
+    for the few labels of a candidate (a mark merged from many pieces: `np.isin` itself)."""
+    if len(group) > 8:
+        return np.isin(labels, group)
     out = np.zeros(labels.shape, bool)
     for label in group:
         out |= labels == label

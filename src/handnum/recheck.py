@@ -28,15 +28,17 @@ def shed_extras(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Mo
     broken 1 touching a 3 reads as a sure 3 without them, and is left to the splitter), and it is
     near the page's digit height (`scale`, if known: small print and drawings are left alone).
     Returns the components and their class probabilities, updated."""
-    tried, mains, boxes, pieces = [], [], [], []
+    tried, mains, boxes = [], [], []
     for i, group in enumerate(comps.groups):
         if len(group) < 2 or whole[i].argmax() != NOT_A_DIGIT:
             continue
         x0, y0, x1, y1 = comps.boxes[i]
-        piece = {k: comps.labels[y0:y1, x0:x1] == k for k in group}  # each piece's pixels in the box
-        ink_of = {k: int(np.count_nonzero(m)) for k, m in piece.items()}
+        crop = comps.labels[y0:y1, x0:x1]
+        found, count = np.unique(crop, return_counts=True)  # the pixels of every label in the box, at once
+        ink_of = dict(zip(found.tolist(), count.tolist()))
+        ink_of = {k: ink_of.get(k, 0) for k in group}
         main = max(group, key=ink_of.__getitem__)
-        box = box_of(piece[main], x0, y0)
+        box = box_of(crop == main, x0, y0)
         tall = (box[3] - box[1]) / scale if scale else 1.0
         beyond = np.abs(box - comps.boxes[i]).max() >= 0.1 * (box[3] - box[1])  # not bits within it
         if ink_of[main] < SHARE * sum(ink_of.values()) or not TALL[0] <= tall <= TALL[1] or not beyond:
@@ -44,7 +46,6 @@ def shed_extras(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Mo
         tried.append(i)
         mains.append(main)
         boxes.append(box)
-        pieces.append(piece)
     if not tried:
         return comps, whole
     alone = candidate_images(ink, comps.labels, np.array(boxes), [[m] for m in mains])
@@ -57,8 +58,9 @@ def shed_extras(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Mo
     for k in np.nonzero(sure)[0]:
         i = tried[k]
         out_boxes[i], groups[i], whole[i] = boxes[k], [mains[k]], probs[k]
-        x0, y0 = comps.boxes[i, :2]
-        for b in (box_of(m, x0, y0) for p, m in pieces[k].items() if p != mains[k]):
+        x0, y0, x1, y1 = comps.boxes[i]
+        crop = comps.labels[y0:y1, x0:x1]
+        for b in (box_of(crop == p, x0, y0) for p in comps.groups[i] if p != mains[k]):
             w, h = b[2] - b[0], b[3] - b[1]
             dropped.append((b, "line" if w > FLAT * h else "speck"))
     return Components(comps.labels, out_boxes, groups, dropped), whole
