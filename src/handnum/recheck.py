@@ -34,9 +34,9 @@ def shed_extras(ink: np.ndarray, comps: Components, whole: np.ndarray, model: Mo
             continue
         x0, y0, x1, y1 = comps.boxes[i]
         crop = comps.labels[y0:y1, x0:x1]
-        found, count = np.unique(crop, return_counts=True)  # the pixels of every label in the box, at once
-        ink_of = dict(zip(found.tolist(), count.tolist()))
-        ink_of = {k: ink_of.get(k, 0) for k in group}
+        label, count = np.unique(crop, return_counts=True)  # the pixels of every label in the box, at once
+        in_box = dict(zip(label.tolist(), count.tolist()))
+        ink_of = {k: in_box.get(k, 0) for k in group}
         main = max(group, key=ink_of.__getitem__)
         box = box_of(crop == main, x0, y0)
         tall = (box[3] - box[1]) / scale if scale else 1.0
