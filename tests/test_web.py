@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,7 +21,6 @@ with warnings.catch_warnings():   # starlette ≥ 1.x prefers httpx2 and warns a
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from handnum.web import app as webapp  # noqa: E402
 from handnum.web.app import create_app  # noqa: E402
 
 SEED_LINES = ["0 1 2 3 4 5 6 7 8 9", "0 1 3 7 4 8 6 9 5 2"]
@@ -175,14 +176,50 @@ def test_upload_size_and_pixel_limits(corrections):
     assert r.status_code == 413 and "20000x10" in r.json()["error"]
 
 
-def test_slow_read_is_503(monkeypatch, corrections):
-    def slow(*args):
-        time.sleep(1.0)
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    monkeypatch.setattr(webapp, "read_upload", slow)
-    c = TestClient(create_app(corrections=corrections, timeout_s=0.1))
-    r = post_image(c, png(sheet("1")))
-    assert r.status_code == 503 and "longer than 0.1 s" in r.json()["error"] and r.headers["retry-after"]
+
+def _server_cpu_s(pids: list[int]) -> float:
+    """CPU seconds of this process (the server runs in it) and of `pids` and any child of this process."""
+    me = os.getpid()
+    children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(int(p.name)) == me]
+    return sum(_cpu_s(pid) for pid in {me, *pids, *children})
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to watch the CPU")
+def test_read_past_the_timeout_is_503_and_stops(corrections):
+    """A page of noise (seconds of work) with a 0.5 s timeout: 503, its worker killed, the CPU idle soon after."""
+    noise = png(np.random.default_rng(7).integers(0, 256, (3000, 3000), np.uint8))   # ~9 MB, reads for seconds
+    with TestClient(create_app(corrections=corrections, timeout_s=0.5, workers=1)) as c:
+        pool = c.app.state.pool
+        [reader] = pool.pids()
+        assert post_image(c, png(sheet("1"))).status_code == 200        # the worker reads within the limit
+        r = post_image(c, noise)
+        answered = time.monotonic()
+        assert r.status_code == 503 and "longer than 0.5 s" in r.json()["error"] and r.headers["retry-after"]
+        assert not Path(f"/proc/{reader}").exists()                      # killed (and reaped) at the 503
+        idle_after = None
+        while idle_after is None and time.monotonic() - answered < 10:
+            before = _server_cpu_s([reader])
+            time.sleep(1.0)
+            if _server_cpu_s([reader]) - before < 0.15:                  # under 15 % of a core for a second
+                idle_after = time.monotonic() - answered
+        assert idle_after is not None and idle_after < 6, "the server kept working after the 503"
+        r = post_image(c, png(sheet("1")))                               # a fresh worker took its place
+        assert r.status_code == 200 and pool.pids() != [reader]
 
 
 def test_concurrent_requests_give_the_sequential_answers(client):

@@ -1,6 +1,6 @@
 """The web app: a page (static/) and a small REST API, a thin shell over the reading pipeline.
 
-Endpoints (all errors are `{"error": "one line"}` with a 4xx/5xx status):
+Endpoints (all errors are `{"error": "one line"}` with a 4xx/5xx status; `/openapi.json` lists them all):
 
 - `GET  /`                    the page: upload a photo/PDF or draw digits, see the boxes, correct readings.
 - `POST /api/v1/read`         read an upload (multipart field `file`, or the raw body with an image or
@@ -14,60 +14,49 @@ Endpoints (all errors are `{"error": "one line"}` with a 4xx/5xx status):
                               not a digit); saved as `DIR/corr_<UTC time>_<random>_<label>.png`, which
                               `handnum finetune --from DIR` reads. 201 `{"saved": NAME, "label", "width", "height"}`.
 - `GET  /api/v1/health`       status, version, model path/sha256 and the limits.
+- `GET  /docs`                the API docs (Swagger UI, served from this server: works offline).
 
 Uploads are capped (Content-Length, then the streamed body) and the pixel count is checked from
-the header before decoding. Reads run in a bounded thread pool with a timeout (503 when exceeded
-or when too many requests wait). The model is loaded once and shared by every request.
+the header before decoding. Reads run in worker processes (`workers.py`): one past `timeout_s` is
+answered 503 and its worker killed, so the work stops too. Too many waiting requests: 503 at once.
 """
 from __future__ import annotations
 
 import asyncio
-import base64
 import concurrent.futures
 import dataclasses
 import logging
 import os
-import secrets
+import re
 import threading
 import time
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
 
-import cv2
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException
 
 from .. import __version__, io, pipeline
-from ..classify import classify
-from ..errors import ImageError, ModelError
 from ..model import load_model
+from . import spec
+from .tasks import MAX_CROP, ApiError, check_image, save_correction
+from .workers import ReadTimeout, WorkerDied, WorkerPool
 
 STATIC = Path(__file__).parent / "static"
 DEFAULT_CORRECTIONS = "handnum-corrections"
 RAW_TYPES = ("image/", "application/pdf", "application/octet-stream")
 FORM_SLACK = 64 * 1024          # multipart headers around the file
-MAX_CROP = 2_000_000            # bytes of a correction crop
-MAX_CROP_SIDE = 2048
-PREVIEW_SIDE = 2000             # longest side of the `image=true` preview
 CSP = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; object-src 'none'"
 QUERY_LIMITS = {"min_confidence": {"ge": 0, "le": 1}, "max_side": {"ge": 32, "le": 10_000},
                 "min_height": {"ge": 1, "le": 2000}, "number_gap": {"gt": 0, "le": 20}}
 log = logging.getLogger("handnum.web")
-
-UPLOAD_DOC = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
-    "image/*": {"schema": {"type": "string", "format": "binary"}},
-    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
-CORRECTION_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file", "label"],
-    "properties": {"file": {"type": "string", "format": "binary"}, "label": {"type": "string", "pattern": "^[0-9]$"}}}}}}}
 
 
 def _read_query() -> type[BaseModel]:
@@ -82,15 +71,14 @@ def _read_query() -> type[BaseModel]:
     return create_model("ReadQuery", __config__=ConfigDict(extra="ignore"), **fields)
 
 
-class ApiError(Exception):
-    """An error answered as `{"error": message}` with `status`."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
 ReadQuery = _read_query()
+
+
+def _refuse_unknown(request: Request, known) -> None:
+    """422 for a query option the endpoint does not take (a typo must not pass silently)."""
+    unknown = sorted(set(request.query_params) - set(known))
+    if unknown:
+        raise ApiError(422, f"unknown option(s) {unknown}; known: {sorted(known) or 'none'}")
 
 
 def _capped(request: Request, limit: int, slack: int = 0) -> Request:
@@ -111,11 +99,16 @@ def _capped(request: Request, limit: int, slack: int = 0) -> Request:
     return Request(request.scope, receive)
 
 
+async def _form(request: Request, limit: int):
+    """The multipart form of a request whose body is capped at `limit` (+ headers); 400 when malformed."""
+    return await _capped(request, limit, FORM_SLACK).form(max_files=2, max_fields=20)
+
+
 async def _upload(request: Request, limit: int) -> tuple[bytes, str]:
     """The uploaded bytes and a name: multipart field `file`, or the raw body of an image/PDF type."""
     ctype = request.headers.get("content-type", "").lower()
     if ctype.startswith("multipart/form-data"):
-        form = await _capped(request, limit, FORM_SLACK).form(max_files=2, max_fields=20)
+        form = await _form(request, limit)
         try:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
@@ -130,30 +123,7 @@ async def _upload(request: Request, limit: int) -> tuple[bytes, str]:
                             "or multipart/form-data with the field 'file'")
     if len(data) > limit:
         raise ApiError(413, f"upload too large (limit {limit} bytes)")
-    return data, Path(name).name[:200]
-
-
-def _check_image(data: bytes, max_pixels: int, name: str) -> str:
-    """The format of `data`; 422 when empty, 415 when not an image, 413 when the header says too many pixels."""
-    if not data:
-        raise ApiError(422, "empty upload: send an image or a PDF")
-    kind = io.sniff(data)
-    if not kind:
-        raise ApiError(415, f"{name}: not a supported image (PNG, JPEG, TIFF, BMP, WebP or PDF)")
-    size = io.header_size(data, kind)
-    if size and size[0] * size[1] > max_pixels:
-        raise ApiError(413, f"{name}: image too large: {size[0]}x{size[1]} pixels (limit {max_pixels})")
-    return kind
-
-
-def _preview(image) -> str:
-    """A JPEG data URL of a page image, at most PREVIEW_SIDE pixels long."""
-    h, w = image.shape[:2]
-    scale = min(1.0, PREVIEW_SIDE / max(h, w))
-    if scale < 1:
-        image = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii")
+    return data, Path(name).name[:200] or "upload"
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
@@ -161,42 +131,54 @@ def _error(status: int, message: str, headers: dict | None = None) -> JSONRespon
 
 
 def create_app(model: str | None = None, corrections: str | Path | None = None, max_upload: int = 20_000_000,
-               max_pixels: int = io.MAX_PIXELS, timeout_s: float = 30.0, workers: int | None = None) -> FastAPI:
-    """The app. Loads the model now (ModelError if it cannot); corrections go to `corrections`
-    (default $HANDNUM_CORRECTIONS or ./handnum-corrections, created on first use)."""
+               max_pixels: int = io.MAX_PIXELS, timeout_s: float = 30.0, workers: int | None = None,
+               cors: list[str] | None = None) -> FastAPI:
+    """The app. Loads the model and starts `workers` reading processes now (HandnumError if they
+    cannot); corrections go to `corrections` (default $HANDNUM_CORRECTIONS or ./handnum-corrections,
+    created on first use); `cors`: origins of other pages allowed to call the API."""
     if max_upload <= 0 or max_pixels <= 0 or timeout_s <= 0:
         raise ValueError("max_upload, max_pixels and timeout_s must be positive")
     the_model = load_model(model)
     folder = Path(corrections or os.environ.get("HANDNUM_CORRECTIONS") or DEFAULT_CORRECTIONS)
     workers = workers or min(4, os.cpu_count() or 1)
-    pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="handnum-read")
-    slots = threading.BoundedSemaphore(max(16, 4 * workers))   # running + waiting reads; more → 503
+    room = max(16, 4 * workers)                        # running + waiting reads; more → 503 at once
+    pool = WorkerPool(workers, str(the_model.path))
+    waiters = concurrent.futures.ThreadPoolExecutor(room, thread_name_prefix="handnum-wait")
+    slots = threading.BoundedSemaphore(room)
+    swagger = spec.swagger_files()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.close()
+        waiters.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="handnum", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="handnum", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Find and read handwritten digits and numbers on photos of paper.")
-    app.state.model, app.state.corrections, app.state.timeout_s = the_model, folder, timeout_s
+    app.state.model, app.state.corrections, app.state.timeout_s, app.state.pool = the_model, folder, timeout_s, pool
+    if cors:
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors), allow_methods=["GET", "POST"],
+                           allow_headers=["*"], expose_headers=["X-Page-Count", "Server-Timing"], max_age=600)
 
-    async def run(fn, *args):
-        """fn(*args) in the pool, with the timeout and the waiting-room limit."""
+    async def run(task: str, *args):
+        """TASKS[task](model, *args) in a worker process, with the timeout and the waiting-room limit."""
         if not slots.acquire(blocking=False):
             raise ApiError(503, "server busy: too many reads waiting, try again shortly")
-        future = pool.submit(fn, *args)
-        future.add_done_callback(lambda _: slots.release())
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), app.state.timeout_s)
-        except asyncio.TimeoutError:
-            future.cancel()
-            raise ApiError(503, f"reading took longer than {app.state.timeout_s:g} s; try a smaller image") from None
-        except (ApiError, asyncio.CancelledError):
-            raise
-        except Exception as e:  # a bug in reading: logged once here, answered as one line
-            log.exception("read failed")
-            raise ApiError(500, f"internal error: {type(e).__name__}: {e}") from None
+            reply = await asyncio.get_running_loop().run_in_executor(waiters, pool.call, task, args, app.state.timeout_s)
+        except ReadTimeout:
+            raise ApiError(503, f"reading took longer than {app.state.timeout_s:g} s and was stopped; "
+                                "try a smaller image or try again when the server is less busy") from None
+        except WorkerDied as e:
+            log.error("%s", e)
+            raise ApiError(500, f"{e}; the upload may be too large to read") from None
+        finally:
+            slots.release()
+        if reply[0] != 200:
+            if len(reply) > 2:   # a bug in reading: its traceback, logged once here
+                log.error("read failed: %s\n%s", reply[1], reply[2])
+            raise ApiError(reply[0], reply[1])
+        return reply[1]
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
@@ -229,6 +211,19 @@ def create_app(model: str | None = None, corrections: str | Path | None = None, 
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if swagger:
+        app.mount("/docs-files", StaticFiles(directory=swagger), name="docs-files")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs():
+        if not swagger:
+            raise ApiError(404, "the API docs page needs Swagger UI 5: pip install swagger-ui-bundle-v2 "
+                                "(the spec itself is at /openapi.json)")
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="handnum API",
+                                   swagger_js_url="/docs-files/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-files/swagger-ui.css",
+                                   swagger_favicon_url="/docs-files/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True})
 
     @app.get("/api/v1/health")
     async def health() -> dict:
@@ -240,96 +235,51 @@ def create_app(model: str | None = None, corrections: str | Path | None = None, 
                 "limits": {"max_upload": max_upload, "max_pixels": max_pixels, "timeout_s": app.state.timeout_s,
                            "workers": workers}}
 
-    @app.post("/api/v1/read", openapi_extra=UPLOAD_DOC)
+    @app.post("/api/v1/read", openapi_extra=spec.UPLOAD_BODY, responses=spec.READ_RESPONSES)
     async def read(request: Request, q: Annotated[ReadQuery, Query()]):
         """Read the digits and numbers on an uploaded photo, scan or PDF (see the module docstring)."""
-        unknown = sorted(set(request.query_params) - set(ReadQuery.model_fields))
-        if unknown:
-            raise ApiError(422, f"unknown option(s) {unknown}; known: {sorted(ReadQuery.model_fields)}")
+        _refuse_unknown(request, ReadQuery.model_fields)
         started = time.perf_counter()
         try:
             opts = pipeline.Options(max_pixels=max_pixels, **q.model_dump(exclude={"page", "all_pages", "image"}))
         except (TypeError, ValueError) as e:
             raise ApiError(422, str(e)) from None
         data, name = await _upload(request, max_upload)
-        _check_image(data, max_pixels, name)
-        pages, count = await run(read_upload, data, name, opts, the_model, None if q.all_pages else q.page, q.image)
+        check_image(data, max_pixels, name)
+        pages, count = await run("read", data, name, opts, None if q.all_pages else q.page, q.image)
         total = (time.perf_counter() - started) * 1000
         headers = {"X-Page-Count": str(count), "Server-Timing": f"total;dur={total:.1f}"}
         body = {"page_count": count, "pages": pages} if q.all_pages else pages[0]
         return JSONResponse(body, headers=headers)
 
-    @app.post("/api/v1/digit", openapi_extra=UPLOAD_DOC)
+    @app.post("/api/v1/digit", openapi_extra=spec.UPLOAD_BODY, responses=spec.DIGIT_RESPONSES)
     async def digit(request: Request) -> dict:
         """Read ONE digit in an image (a crop or a drawing): digit (null: not a digit), confidence, top3."""
+        _refuse_unknown(request, ())
         data, name = await _upload(request, max_upload)
-        _check_image(data, min(max_pixels, 25_000_000), name)
-        return (await run(classify, data, the_model, name)).to_dict()
+        check_image(data, max_pixels, name)
+        return await run("digit", data, name, max_pixels)
 
-    @app.post("/api/v1/corrections", status_code=201, openapi_extra=CORRECTION_DOC)
+    @app.post("/api/v1/corrections", status_code=201, openapi_extra=spec.CORRECTION_BODY,
+              responses=spec.CORRECTION_RESPONSES)
     async def correction(request: Request) -> dict:
         """Save a corrected digit: a crop (PNG/JPEG) and its true label, for `handnum finetune --from DIR`."""
-        form = await _capped(request, MAX_CROP, FORM_SLACK).form(max_files=2, max_fields=20)
+        _refuse_unknown(request, ())
+        form = await _form(request, MAX_CROP)
         try:
-            label, upload = str(form.get("label", "")).strip().lower(), form.get("file")
-            if len(label) != 1 or label not in "0123456789x":
-                raise ApiError(422, f"label must be one digit 0-9 or x (not a digit), got {label[:20]!r}")
+            label, upload = form.get("label"), form.get("file")
+            if label is None:
+                raise ApiError(422, "a correction needs the field 'label': one digit 0-9 or x (not a digit)")
+            if not isinstance(label, str) or not re.fullmatch(spec.LABEL_PATTERN, label):
+                shown = label[:20] if isinstance(label, str) else "a file"
+                raise ApiError(422, f"label must be one digit 0-9 or x (not a digit), got {shown!r}")
             if upload is None or isinstance(upload, str):
                 raise ApiError(422, "a correction needs the crop as a file in the field 'file'")
             data = await upload.read(MAX_CROP + 1)
         finally:
             await form.close()
-        return save_correction(folder, data, label)
+        saved = save_correction(folder, data, label.lower())
+        log.info("correction saved: %s", folder / saved["saved"])
+        return saved
 
     return app
-
-
-def read_upload(data: bytes, name: str, opts: pipeline.Options, model, page: int | None,
-                with_image: bool) -> tuple[list[dict], int]:
-    """Decode and read the upload (one page, or all when `page` is None) → (page dicts, page count)."""
-    started = time.perf_counter()
-    try:
-        pages = io.decode(data, name, opts.max_pixels)
-    except ImageError as e:
-        raise ApiError(413 if "too large" in str(e) else 422, str(e)) from None
-    if page is not None and page >= len(pages):
-        raise ApiError(422, f"page {page} out of range: {name} has {len(pages)} page(s)")
-    out = []
-    for p in pages if page is None else [pages[page]]:
-        try:
-            result = pipeline.read_image(p.image, p.source, p.page, opts, model, started).to_dict()
-        except ModelError as e:
-            raise ApiError(500, str(e)) from None
-        if with_image:
-            result["image"] = _preview(p.image)
-        out.append(result)
-        started = time.perf_counter()
-    return out, len(pages)
-
-
-def save_correction(folder: Path, data: bytes, label: str) -> dict:
-    """Validate a crop and write it as `folder/corr_<UTC>_<hex>_<label>.png` (atomically)."""
-    if len(data) > MAX_CROP:
-        raise ApiError(413, f"correction too large (limit {MAX_CROP} bytes)")
-    kind = _check_image(data, MAX_CROP_SIDE * MAX_CROP_SIDE, "crop")
-    if kind not in ("png", "jpeg", "webp", "bmp"):
-        raise ApiError(415, f"crop must be PNG, JPEG, WebP or BMP, not {kind.upper()}")
-    try:
-        image = io.decode(data, "crop", MAX_CROP_SIDE * MAX_CROP_SIDE)[0].image
-    except ImageError as e:
-        raise ApiError(422, str(e)) from None
-    h, w = image.shape[:2]
-    if min(h, w) < 4 or max(h, w) > MAX_CROP_SIDE:
-        raise ApiError(422, f"crop must be 4 to {MAX_CROP_SIDE} pixels a side, got {w}x{h}")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    name = f"corr_{stamp}_{secrets.token_hex(3)}_{label}.png"
-    ok, buf = cv2.imencode(".png", image)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{name}.tmp"
-        tmp.write_bytes(buf.tobytes())
-        os.replace(tmp, folder / name)
-    except OSError as e:
-        raise ApiError(500, f"cannot save the correction in {folder}: {e.strerror or e}") from None
-    log.info("correction saved: %s", folder / name)
-    return {"saved": name, "label": label, "width": w, "height": h}

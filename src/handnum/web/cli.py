@@ -27,7 +27,10 @@ def add_parser(sub) -> None:
     s.add_argument("--max-upload-mb", type=float, default=20, help="largest upload in MB (default 20)")
     s.add_argument("--max-pixels", type=int, default=80_000_000, help="refuse larger images (default 80 MP)")
     s.add_argument("--timeout", type=float, default=30, help="seconds a read may take before 503 (default 30)")
-    s.add_argument("--workers", type=int, help="reads at a time (default: CPU cores, at most 4)")
+    s.add_argument("--workers", type=int,
+                   help="reads at a time, each in its own process (default: CPU cores, at most 4)")
+    s.add_argument("--cors", metavar="ORIGIN", action="append",
+                   help="let pages from ORIGIN (e.g. https://example.org) call the API from the browser; repeatable")
     s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     s.set_defaults(func=cmd_serve)
 
@@ -64,12 +67,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     try:
         app = create_app(args.model, args.corrections, max_upload=int(args.max_upload_mb * 1_000_000),
-                         max_pixels=args.max_pixels, timeout_s=args.timeout, workers=args.workers)
-        sock = bind(args.host, args.port)
+                         max_pixels=args.max_pixels, timeout_s=args.timeout, workers=args.workers,
+                         cors=args.cors)
     except (HandnumError, ValueError) as e:
         print(f"handnum: error: {e}", file=sys.stderr)
         return 1
+    try:
+        sock = bind(args.host, args.port)
     except OSError as e:
+        app.state.pool.close()
         print(f"handnum: error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 1
     print(f"handnum: serving {_url(args.host, sock)} (API docs at /docs; corrections go to "
@@ -81,6 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+        app.state.pool.close()
     return 0
 
 
