@@ -8,18 +8,26 @@ core, never more. A worker that dies (a crash in a decoder, the OOM killer) is r
     pool = WorkerPool(2, model_path)          # starts the workers, waits until each has its model
     status, value = pool.call("read", args, timeout=30)   # blocking: run it in a thread
     pool.close()
+
+A worker is `python -m handnum.web.workers FD MODEL` talking over a socket pair: unlike
+multiprocessing's spawn, it never re-imports the caller's main script, so a script that calls
+`create_app` needs no `if __name__ == "__main__"` guard.
 """
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
 import queue
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from ..errors import HandnumError, ImageError
 from .tasks import TASKS, ApiError, image_error
@@ -39,13 +47,16 @@ class WorkerDied(Exception):
 
 @dataclass(eq=False)   # each worker is itself (hashed by identity, kept in a set)
 class Worker:
-    process: multiprocessing.process.BaseProcess
+    process: subprocess.Popen
     conn: Connection
 
     def stop(self) -> None:
         """Kill the process now and reap it (SIGKILL: a read in C code does not look at signals)."""
         self.process.kill()
-        self.process.join(10)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            log.error("worker process %d did not end after SIGKILL", self.process.pid)
         self.conn.close()
 
 
@@ -96,7 +107,6 @@ class WorkerPool:
         if size < 1:
             raise ValueError(f"workers must be at least 1, got {size}")
         self.model_path, self.size = model_path, size
-        self.ctx = multiprocessing.get_context("spawn")   # no fork: the server has threads
         self.idle: queue.Queue[Worker] = queue.Queue()
         self.workers: set[Worker] = set()
         self.lock = threading.Lock()
@@ -108,7 +118,7 @@ class WorkerPool:
     def pids(self) -> list[int]:
         """The worker processes' ids (tests and benchmarks watch their CPU and memory)."""
         with self.lock:
-            return sorted(w.process.pid for w in self.workers if w.process.pid)
+            return sorted(w.process.pid for w in self.workers)
 
     def call(self, task: str, args: tuple, timeout: float) -> tuple:
         """Run TASKS[task](model, *args) in a worker: (status, value[, traceback]). Blocking.
@@ -135,7 +145,7 @@ class WorkerPool:
             raise
         except (EOFError, OSError) as e:
             self._replace(worker)
-            raise WorkerDied(f"the worker process ended while reading (exit code {worker.process.exitcode})") from e
+            raise WorkerDied(f"the worker process ended while reading (exit code {worker.process.returncode})") from e
         self.idle.put(worker)
         return reply
 
@@ -148,11 +158,18 @@ class WorkerPool:
             worker.stop()
 
     def _spawn(self) -> Worker:
-        parent, child = self.ctx.Pipe()
-        process = self.ctx.Process(target=serve, args=(child, self.model_path), name="handnum-read", daemon=True)
-        process.start()
-        child.close()   # the worker holds the only other end: it sees EOF when the server goes
-        worker = Worker(process, parent)
+        parent, child = socket.socketpair()
+        package_root = str(Path(__file__).resolve().parents[2])   # this handnum, even if not installed
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        try:
+            process = subprocess.Popen([sys.executable, "-m", "handnum.web.workers", str(child.fileno()), self.model_path],
+                                       pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env)
+        except OSError as e:
+            parent.close()
+            raise HandnumError(f"cannot start a reading worker process: {e}") from e
+        finally:
+            child.close()   # the worker holds the only other end: it sees EOF when the server goes
+        worker = Worker(process, Connection(parent.detach()))
         with self.lock:
             self.workers.add(worker)
         return worker
@@ -165,7 +182,7 @@ class WorkerPool:
             ready = None
         if ready != (0, "ready"):
             self._forget(worker)
-            why = ready[1] if isinstance(ready, tuple) else f"it ended (exit code {worker.process.exitcode})"
+            why = ready[1] if isinstance(ready, tuple) else f"it ended (exit code {worker.process.poll()})"
             raise HandnumError(f"a reading worker process did not start: {why}")
         with self.lock:
             closed = self.closed
@@ -192,3 +209,7 @@ class WorkerPool:
             except HandnumError as e:
                 log.error("%s; trying again in %d s", e, RETRY_START_S)
                 time.sleep(RETRY_START_S)
+
+
+if __name__ == "__main__":   # a worker: python -m handnum.web.workers FD MODEL_PATH
+    serve(Connection(int(sys.argv[1])), sys.argv[2])
