@@ -1,6 +1,6 @@
 """Save a screenshot of the web page with a read sheet (docs/web.png).
 
-    python benchmarks/screenshot_web.py [--image ../shared/data/sheets/seed_test_2.png] [--out docs/web.png]
+    python benchmarks/screenshot_web.py [--image src/handnum/web/static/sample.jpg] [--out docs/web.png]
 
 Serves the app on 127.0.0.1 (a free port, in this process), drives Debian's /usr/bin/chromium
 with Playwright (pip install playwright; apt-get install chromium), uploads the image and saves
@@ -34,13 +34,15 @@ def screenshot(image: Path, out: Path, chromium: str, width: int = 1280) -> None
         expect(page.locator("#timing")).to_contain_text("digits in", timeout=60_000)
         expect(page.locator("#model")).not_to_be_empty()
         out.parent.mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(300)   # the toast of nothing, the layout settled
         page.screenshot(path=str(out), full_page=True)
         browser.close()
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--image", type=Path, default=ROOT.parent / "shared/data/sheets/seed_test_2.png")
+    ap.add_argument("--image", type=Path, default=ROOT / "src/handnum/web/static/sample.jpg",
+                    help="the page to read (default: the page's own sample)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs/web.png")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--width", type=int, default=1280, help="browser window width in CSS pixels")

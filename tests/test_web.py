@@ -163,17 +163,17 @@ def test_unknown_path_is_json_404(client):
 
 
 def test_upload_size_and_pixel_limits(corrections):
-    small = TestClient(create_app(corrections=corrections, max_upload=5000, max_pixels=100_000))
     big = png(np.random.default_rng(0).integers(0, 255, (60, 60, 3), np.uint8))   # > 5000 bytes
-    assert post_image(small, big).status_code == 413                                # by Content-Length
-    chunks = (big[i:i + 1000] for i in range(0, len(big), 1000))                   # streamed, no length
-    r = small.post("/api/v1/read", content=chunks, headers={"content-type": "image/png"})
-    assert r.status_code == 413 and "too large" in r.json()["error"]
-    r = small.post("/api/v1/read", files={"file": ("big.png", big, "image/png")})
-    assert r.status_code == 413
     wide = png(np.full((10, 20_000, 3), 255, np.uint8))                             # 200 000 px, few bytes
-    r = post_image(small, wide)
-    assert r.status_code == 413 and "20000x10" in r.json()["error"]
+    with TestClient(create_app(corrections=corrections, max_upload=5000, max_pixels=100_000, workers=1)) as small:
+        assert post_image(small, big).status_code == 413                            # by Content-Length
+        chunks = (big[i:i + 1000] for i in range(0, len(big), 1000))               # streamed, no length
+        r = small.post("/api/v1/read", content=chunks, headers={"content-type": "image/png"})
+        assert r.status_code == 413 and "too large" in r.json()["error"]
+        r = small.post("/api/v1/read", files={"file": ("big.png", big, "image/png")})
+        assert r.status_code == 413
+        r = post_image(small, wide)
+        assert r.status_code == 413 and "20000x10" in r.json()["error"]
 
 
 def _cpu_s(pid: int) -> float:
@@ -220,6 +220,25 @@ def test_read_past_the_timeout_is_503_and_stops(corrections):
         assert idle_after is not None and idle_after < 6, "the server kept working after the 503"
         r = post_image(c, png(sheet("1")))                               # a fresh worker took its place
         assert r.status_code == 200 and pool.pids() != [reader]
+
+
+def test_a_worker_that_dies_is_replaced(corrections):
+    """Killed while idle: the next read waits for its successor. Killed while reading: a one-line 500, then a successor."""
+    import signal
+    import threading
+
+    noise = png(np.random.default_rng(8).integers(0, 256, (3000, 3000), np.uint8))
+    with TestClient(create_app(corrections=corrections, workers=1)) as c:
+        pool = c.app.state.pool
+        [first] = pool.pids()
+        os.kill(first, signal.SIGKILL)
+        assert post_image(c, png(sheet("1"))).status_code == 200
+        [second] = pool.pids()
+        assert second != first
+        threading.Timer(0.5, os.kill, (second, signal.SIGKILL)).start()
+        r = post_image(c, noise)
+        assert r.status_code == 500 and "worker process ended while reading" in r.json()["error"]
+        assert post_image(c, png(sheet("1"))).status_code == 200 and pool.pids() not in ([first], [second])
 
 
 def test_concurrent_requests_give_the_sequential_answers(client):
