@@ -130,13 +130,13 @@ def load(proc, post, n: int, concurrency: int, expected: list[str]) -> dict:
         return (time.perf_counter() - t0) * 1000, status, err
 
     threading.Thread(target=sample, daemon=True).start()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_s(proc.pid)
     with ThreadPoolExecutor(concurrency) as pool:
         results = list(pool.map(one, range(n)))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, cpu_s(proc.pid) - cpu0
     stop.set()
     samples.append((1.0, rss_mb(proc.pid)))
-    return {"results": results, "wall": wall, "samples": samples}
+    return {"results": results, "wall": wall, "cpu": cpu, "samples": samples}
 
 
 def table(rows: list[tuple]) -> str:
@@ -217,6 +217,7 @@ def main() -> int:
         print(table([("requests", f"{args.requests} × {args.image.name} ({len(body) / 1e6:.1f} MB)"),
                      ("errors", len(errors)), ("wall time", f"{steady['wall']:.1f} s"),
                      ("requests/s", f"{args.requests / steady['wall']:.2f}"),
+                     ("server + workers CPU per request", f"{steady['cpu'] / args.requests * 1000:.0f} ms"),
                      ("latency p50 / p95 / max", latency([ms for ms, s, _ in steady["results"] if s == 200])),
                      ("server + workers RSS start / middle / end", memory(steady["samples"])),
                      ("answer (every request)", " / ".join(expected))]))

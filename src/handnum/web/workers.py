@@ -111,9 +111,13 @@ class WorkerPool:
         self.workers: set[Worker] = set()
         self.lock = threading.Lock()
         self.closed = False
-        starting = [self._spawn() for _ in range(size)]   # all at once, then wait for each
-        for worker in starting:
-            self._welcome(worker)
+        try:
+            starting = [self._spawn() for _ in range(size)]   # all at once, then wait for each
+            for worker in starting:
+                self._welcome(worker)
+        except BaseException:   # one could not start: none is left running
+            self.close()
+            raise
 
     def pids(self) -> list[int]:
         """The worker processes' ids (tests and benchmarks watch their CPU and memory)."""
