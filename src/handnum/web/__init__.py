@@ -1,4 +1,5 @@
-"""The web page and REST API (`handnum serve`; needs the `web` extra: fastapi, uvicorn, python-multipart).
+"""The web page and REST API (`handnum serve`; needs the `web` extra: fastapi, uvicorn, python-multipart,
+and swagger-ui-bundle-v2 for the offline API docs at /docs).
 
 `create_app` is imported lazily so that `handnum --help` works without the web extra.
 """
