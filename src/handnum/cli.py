@@ -77,22 +77,17 @@ def _read_options(args: argparse.Namespace) -> dict:
             "max_pages": args.max_pages}
 
 
-def warn(message: str) -> None:
-    """A warning line on stderr (a skipped symlink or folder): the run goes on."""
-    print(f"handnum: warning: {message}", file=sys.stderr)
-
-
 def _error(message: object) -> None:
     print(f"handnum: error: {one_line(message)}", file=sys.stderr)
 
 
 def _files(path: str) -> list[str]:
     """The files an input names: itself, or a folder's images and PDFs (ImageError if it has none)."""
-    from .folders import image_files
+    from .folders import image_files, stderr_warning
 
     if path == "-" or not Path(path).is_dir():
         return [path]
-    files = image_files(path, warn)
+    files = image_files(path, stderr_warning)
     if not files:
         raise ImageError(f"{path}: no image or PDF files in this folder")
     return files

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 import warnings
 from collections.abc import Callable
 
@@ -18,8 +19,13 @@ Warn = Callable[[str], None]
 
 
 def python_warning(message: str) -> None:
-    """The default `warn`: a Python warning (shown once per message)."""
+    """The default `warn` of the library: a Python warning (shown once per message)."""
     warnings.warn(message, stacklevel=4)
+
+
+def stderr_warning(message: str) -> None:
+    """The `warn` of the command line: one line on stderr, and the run goes on."""
+    print(f"handnum: warning: {message}", file=sys.stderr)
 
 
 def image_files(folder: str, warn: Warn | None = None, suffixes: set[str] | None = None) -> list[str]:
