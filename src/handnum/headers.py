@@ -80,9 +80,11 @@ def _png(data) -> Header | None:
     channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(color)
     if channels is None or depth not in (1, 2, 4, 8, 16):
         return None
-    alpha = color in (4, 6) or _png_has_trns(data)
-    # with alpha, every PNG is decoded to 8-bit RGBA (libspng converts 16-bit rows as it goes)
-    return Header("png", w, h, 4 if alpha else channels, 1, alpha)
+    trns = color not in (4, 6) and _png_has_trns(data)
+    # an alpha channel is decoded to 8-bit RGBA by libspng (it narrows 16-bit rows as it goes); a tRNS
+    # chunk by OpenCV, unchanged: 16-bit stays 16-bit until it is put on white paper
+    return Header("png", w, h, 4 if trns or color in (4, 6) else channels,
+                  2 if trns and depth == 16 else 1, trns or color in (4, 6))
 
 
 def _png_has_trns(data, limit: int = 1 << 16) -> bool:

@@ -159,7 +159,7 @@ def as_bgr(image: np.ndarray, name: str = "array") -> np.ndarray:
 def decode_image(data: bytes, header: Header, name: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode an image whose header passed `check_header` into BGR uint8 (H, W, 3)."""
     kind = header.kind
-    image = _png_fast(data, header.alpha) if kind == "png" else None
+    image = _png_fast(data) if kind == "png" else None
     if image is None:
         # IMREAD_COLOR applies EXIF orientation and gives 8-bit BGR of any depth, row by row; only
         # images that may be transparent are read unchanged, to put them on white paper
@@ -188,20 +188,21 @@ def _cv_reason(e: cv2.error) -> str:
     return text.split(") ", 2)[-1][:200] if ") " in text else text[:200]
 
 
-def _png_fast(data: bytes, alpha: bool = False) -> np.ndarray | None:
+def _png_fast(data: bytes) -> np.ndarray | None:
     """A PNG decoded with libspng (pyspng), as BGR or BGRA uint8; None where OpenCV should decode it
-    (other depths without alpha, an EXIF turn to apply), without pyspng, or on a decoding error
+    (palettes, depths other than 8 without an alpha channel, transparency by a tRNS chunk, an EXIF
+    turn to apply), without pyspng, or on a decoding error
     (OpenCV then decodes it, or says what is wrong). Any PNG with alpha comes out as 8-bit RGBA
     (libspng narrows 16-bit rows as it goes: 4 bytes a pixel where OpenCV would hold 8).
     libspng undoes the Average and Paeth row filters of photos saved as PNG with SIMD code:
     the 3844×1012 seed photo decodes in ~66 ms against OpenCV's ~104 ms."""
-    if len(data) < 26 or b"eXIf" in data or not (alpha or (data[24] == 8 and data[25] in (0, 2))):
-        return None
+    if len(data) < 26 or b"eXIf" in data or not (data[25] in (4, 6) or (data[24] == 8 and data[25] in (0, 2))):
+        return None  # libspng would ignore a tRNS chunk: OpenCV applies it
     try:
         import pyspng
 
         with quiet_stderr():
-            image = pyspng.load(data, "RGBA" if alpha else {0: "L", 2: "RGB"}[data[25]])
+            image = pyspng.load(data, {0: "L", 2: "RGB", 4: "RGBA", 6: "RGBA"}[data[25]])
     except Exception:  # ImportError, or pyspng's RuntimeError on bad data
         return None
     if image.ndim == 2:

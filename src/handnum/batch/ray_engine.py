@@ -38,25 +38,29 @@ def run_ray(paths: list[str], options: Options, workers: int | None, sink: Calla
             model_sha256: str | None = None, address: str | None = None, log: Path | None = None) -> int:
     """Read `paths` with a pool of Ray actors; hand each file's result to `sink`. Returns the pool size.
 
-    `log`: a file that takes this process's stderr while Ray runs (Ray's own warnings, its C++
-    log lines and its tracebacks of failed tasks): a normal run prints only handnum's lines."""
-    with stderr_to(log) if log else contextlib.nullcontext():
+    `log`: a file that takes this process's stdout and stderr while Ray runs (Ray's own warnings,
+    its C++ log lines, its tracebacks of failed tasks): a run prints only handnum's lines."""
+    with outputs_to(log) if log else contextlib.nullcontext():
         return _run_ray(paths, options, workers, sink, model_sha256, address, log)
 
 
 @contextlib.contextmanager
-def stderr_to(path: Path) -> Iterator[None]:
-    """Send file descriptor 2 (and so Ray's C++ and Python logging) to `path`, appended, for a while."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+def outputs_to(path: Path) -> Iterator[None]:
+    """Send file descriptors 1 and 2 (Ray's C++ and Python logging, its "(raylet)" lines) to `path`,
+    appended, for a while (the batch driver itself prints nothing on stdout meanwhile)."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
     try:
         with open(path, "ab") as f:
+            os.dup2(f.fileno(), 1)
             os.dup2(f.fileno(), 2)
         yield
     finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
+        for fd, copy in ((1, saved[0]), (2, saved[1])):
+            getattr(sys, "stdout" if fd == 1 else "stderr").flush()
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def _run_ray(paths: list[str], options: Options, workers: int | None, sink: Callable[[FileResult], None],
@@ -116,9 +120,10 @@ def _one_pass(ray, paths: list[str], per_block: int, per_actor: int, options: Op
 
 
 def _read_alone(ray, paths: list[str], options: Options, sink: Callable[[FileResult], None],
-                model_sha256: str | None) -> None:
-    """Read each of `paths` in a task of its own; hand `sink` its rows, or an error row naming the failure."""
-    remote = ray.remote(num_cpus=ACTOR_CPUS, max_retries=SOLO_TRIES - 1, retry_exceptions=False)(_read_one)
+                model_sha256: str | None, fn: Callable[..., FileResult] | None = None) -> None:
+    """Read each of `paths` in a task of its own; hand `sink` its rows, or an error row naming the failure.
+    `fn(path, options, model_sha256)` (default: `read_file` with the worker's model) is for tests."""
+    remote = ray.remote(num_cpus=ACTOR_CPUS, max_retries=SOLO_TRIES - 1, retry_exceptions=False)(fn or _read_one)
     refs = {remote.remote(p, options, model_sha256): p for p in paths}
     pending = list(refs)
     while pending:
