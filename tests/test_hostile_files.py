@@ -133,6 +133,13 @@ def test_decoding_memory_is_bounded_by_the_header(no_decoding):
     assert read_header(jpeg_claiming(1000, 1000, progressive=True)).work_bytes >= 3_000_000  # coefficients kept
 
 
+def test_a_png_chunk_longer_than_the_file_is_refused_before_decoding(no_decoding):
+    data = bytearray(cv2.imencode(".png", page())[1].tobytes())
+    data[33:37] = struct.pack(">I", 0xFF000060)  # the chunk after IHDR claims 4 GB (OpenCV allocated it)
+    with pytest.raises(ImageError, match="cannot read the PNG header"):
+        io.load(bytes(data), name="chunk.png")
+
+
 def test_a_decoder_error_is_an_image_error(monkeypatch):
     def broken(*args):
         raise cv2.error("OpenCV(5.1.0) /io/loadsave.cpp:80: error: (-215:Assertion failed) pixels <= MAX")

@@ -74,7 +74,7 @@ def read_header(data, kind: str | None = None) -> Header | None:
 
 
 def _png(data) -> Header | None:
-    if bytes(data[12:16]) != b"IHDR":
+    if bytes(data[12:16]) != b"IHDR" or not _png_chunks_fit(data):
         return None
     w, h, depth, color = struct.unpack(">IIBB", data[16:26])
     channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(color)
@@ -85,6 +85,20 @@ def _png(data) -> Header | None:
     # chunk by OpenCV, unchanged: 16-bit stays 16-bit until it is put on white paper
     return Header("png", w, h, 4 if trns or color in (4, 6) else channels,
                   2 if trns and depth == 16 else 1, trns or color in (4, 6))
+
+
+def _png_chunks_fit(data) -> bool:
+    """Every chunk up to IEND fits in the file. OpenCV reads chunks itself (for APNG) and allocates
+    what a chunk's length says: a 1 KB file whose PLTE claims 4 GB took 9 s and 4 GB to refuse."""
+    i, n = 8, len(data)
+    while i + 8 <= n:
+        length, kind = struct.unpack(">I4s", data[i:i + 8])
+        if length > n - i - 12:
+            return False
+        if kind == b"IEND":
+            break
+        i += 12 + length
+    return True
 
 
 def _png_has_trns(data, limit: int = 1 << 16) -> bool:
