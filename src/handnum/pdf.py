@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ImageError
-from .io import PageImage, Pages, as_bgr, quiet_stderr
+from .decoders import as_bgr, quiet_stderr
+from .io import PageImage, Pages
 
 
 def open_pdf(source: bytes | str, name: str, max_pixels: int, max_pages: int, dpi: int) -> Pages:
