@@ -43,6 +43,13 @@ def rgba_png(path: Path, side: int = 8900, depth: int = 8) -> None:
     cv2.imwrite(str(path), image if depth == 8 else image.astype(np.uint16) * 257)
 
 
+def rgba_tiff(path: Path, side: int = 8900) -> None:
+    """The transparent page as a 16-bit RGBA TIFF (OpenCV decodes it unchanged: 8 bytes a pixel)."""
+    image = np.zeros((side, side, 4), np.uint8)
+    _digits(image, (0, 0, 0, 255))
+    cv2.imwrite(str(path), image.astype(np.uint16) * 257, [cv2.IMWRITE_TIFF_COMPRESSION, 8])
+
+
 def rgb_png(path: Path, side: int = 8900) -> None:
     """The same page opaque: the reference the alpha and 16-bit cases are compared with."""
     image = np.full((side, side, 3), 255, np.uint8)
@@ -72,6 +79,7 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "rgb_png": ("rgb-8900.png", rgb_png, "cli"),
     "rgba_png": ("rgba-8900.png", rgba_png, "cli"),
     "rgba16_png": ("rgba16-8900.png", lambda p: rgba_png(p, depth=16), "cli"),
+    "rgba16_tiff": ("rgba16-8900.tif", rgba_tiff, "cli"),
     "tiff_1gp": ("white-32000.tif", big_tiff, "cli"),
     "pdf_50": ("blank-50.pdf", lambda p: blank_pdf(p, 50), "cli"),
     "pdf_500": ("blank-500.pdf", lambda p: blank_pdf(p, 500), "cli"),
@@ -85,7 +93,7 @@ def make(name: str) -> Path:
     path = FOLDER / file
     if not path.exists():
         FOLDER.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name("tmp-" + path.name)
+        tmp = path.with_name("tmp-" + path.name)  # the suffix stays: OpenCV picks the format by it
         maker(tmp)
         os.replace(tmp, path)
     return path

@@ -6,11 +6,8 @@ import functools
 import os
 import shutil
 import signal
-import struct
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 import handnum
@@ -20,22 +17,10 @@ from handnum.batch.local import SOLO_TRIES, run_local
 from handnum.batch.shards import committed_shards
 from handnum.pipeline import Options
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, tiff_claiming
 from .test_batch import rows_by_key
 
 pytest.importorskip("pyarrow", reason="Parquet shards need pyarrow (dev extra)")
-
-
-def claiming_tiff(path: Path) -> Path:
-    """A 100×100 TIFF whose header claims 65000×65000: it once stopped a whole batch with a traceback."""
-    data = bytearray(cv2.imencode(".tiff", np.zeros((100, 100), np.uint8))[1].tobytes())
-    offset = struct.unpack("<I", data[4:8])[0]
-    for k in range(struct.unpack("<H", data[offset:offset + 2])[0]):
-        e = offset + 2 + 12 * k
-        if struct.unpack("<H", data[e:e + 2])[0] in (256, 257):
-            data[e + 2:e + 12] = struct.pack("<HII", 4, 1, 65000)
-    path.write_bytes(bytes(data))
-    return path
 
 
 @pytest.fixture
@@ -44,7 +29,7 @@ def folder(tmp_path) -> Path:
     src = tmp_path / "in"
     src.mkdir()
     shutil.copy(EXAMPLES / "sheet.jpg", src / "a.jpg")
-    claiming_tiff(src / "b-claims.tif")
+    (src / "b-claims.tif").write_bytes(tiff_claiming(65000, 65000))  # once stopped a batch with a traceback
     (src / "c-fake.png").write_text("not an image")
     shutil.copy(EXAMPLES / "sheet.jpg", src / "d.jpg")
     return src

@@ -14,6 +14,8 @@ from handnum import decoders, io, pdf
 from handnum.errors import ImageError
 from handnum.headers import read_header
 
+from .conftest import tiff_claiming
+
 PIL = pytest.importorskip("PIL.Image", reason="Pillow (dev extra) makes the GIF and LA/palette PNG fixtures")
 
 
@@ -21,20 +23,6 @@ def page(h=40, w=60) -> np.ndarray:
     img = np.full((h, w, 3), 230, np.uint8)
     cv2.rectangle(img, (8, 8), (30, 30), (20, 40, 60), 3)
     return img
-
-
-def tiff_claiming(width: int, height: int, **more: int) -> bytes:
-    """A real 100×100 TIFF whose first directory claims width×height (and any other tag: value)."""
-    data = bytearray(cv2.imencode(".tiff", np.zeros((100, 100), np.uint8))[1].tobytes())
-    order = "<" if data[:2] == b"II" else ">"
-    offset = struct.unpack(order + "I", data[4:8])[0]
-    values = {256: width, 257: height, **{int(k[1:]): v for k, v in more.items()}}
-    for k in range(struct.unpack(order + "H", data[offset:offset + 2])[0]):
-        e = offset + 2 + 12 * k
-        tag = struct.unpack(order + "H", data[e:e + 2])[0]
-        if tag in values:  # rewrite as one LONG
-            data[e + 2:e + 12] = struct.pack(order + "HII", 4, 1, values[tag])
-    return bytes(data)
 
 
 def webp_claiming(kind: str, side: int) -> bytes:
