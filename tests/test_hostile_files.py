@@ -148,7 +148,8 @@ def transparent(dtype=np.uint8) -> tuple[np.ndarray, np.ndarray]:
     return (image if dtype == np.uint8 else image.astype(np.uint16) * 257), expected
 
 
-@pytest.mark.parametrize("kind", ["png8", "png16", "tiff8", "tiff16", "webp", "png-grey-alpha", "png-palette"])
+@pytest.mark.parametrize("kind", ["png8", "png16", "tiff8", "tiff16", "webp", "png-grey-alpha", "png-palette",
+                                  "png-rgb-trns"])
 def test_transparent_pages_go_on_white_paper(kind):
     image, expected = transparent(np.uint16 if kind.endswith("16") else np.uint8)
     if kind == "png-grey-alpha":
@@ -165,6 +166,12 @@ def test_transparent_pages_go_on_white_paper(kind):
         pal.save(buf, "PNG", transparency=bytes([255, 255, 0]))
         data = buf.getvalue()
         expected = np.where((index == 1)[..., None], [10, 60, 200], 255).astype(float)
+    elif kind == "png-rgb-trns":  # 8-bit RGB whose colour (9, 9, 9) is transparent (a tRNS chunk)
+        rgb = np.where((np.arange(60) < 20)[None, :, None], [200, 60, 10], 9).astype(np.uint8).repeat(30, axis=0)
+        buf = pyio.BytesIO()
+        PIL.fromarray(rgb, "RGB").save(buf, "PNG", transparency=(9, 9, 9))
+        data = buf.getvalue()
+        expected = np.where((np.arange(60) < 20)[None, :, None], [10, 60, 200], 255).astype(float).repeat(30, axis=0)
     else:
         ext = {"png": ".png", "tif": ".tiff", "web": ".webp"}[kind[:3]]
         params = [cv2.IMWRITE_WEBP_QUALITY, 101] if ext == ".webp" else []

@@ -116,7 +116,7 @@ def as_bgr(image: np.ndarray, name: str = "array") -> np.ndarray:
 def decode_image(data: bytes, header: Header, name: str, max_pixels: int) -> np.ndarray:
     """Decode an image whose header passed `check_header` into BGR uint8 (H, W, 3)."""
     kind = header.kind
-    image = _png_fast(data) if kind == "png" else None
+    image = _png_fast(data, header) if kind == "png" else None
     if image is None:
         # IMREAD_COLOR applies EXIF orientation and gives 8-bit BGR of any depth, row by row; only
         # images that may be transparent are read unchanged, to put them on white paper
@@ -145,16 +145,17 @@ def _cv_reason(e: cv2.error) -> str:
     return text.split(") ", 2)[-1][:200] if ") " in text else text[:200]
 
 
-def _png_fast(data: bytes) -> np.ndarray | None:
+def _png_fast(data: bytes, header: Header) -> np.ndarray | None:
     """A PNG decoded with libspng (pyspng), as BGR or BGRA uint8; None where OpenCV should decode it
-    (palettes, depths other than 8 without an alpha channel, transparency by a tRNS chunk, an EXIF
-    turn to apply), without pyspng, or on a decoding error
-    (OpenCV then decodes it, or says what is wrong). Any PNG with alpha comes out as 8-bit RGBA
+    (palettes, depths other than 8 without an alpha channel, transparency by a tRNS chunk: libspng
+    would ignore it, an EXIF turn to apply), without pyspng, or on a decoding error (OpenCV then
+    decodes it, or says what is wrong). A PNG with an alpha channel comes out as 8-bit RGBA
     (libspng narrows 16-bit rows as it goes: 4 bytes a pixel where OpenCV would hold 8).
     libspng undoes the Average and Paeth row filters of photos saved as PNG with SIMD code:
     the 3844×1012 seed photo decodes in ~66 ms against OpenCV's ~104 ms."""
-    if len(data) < 26 or b"eXIf" in data or not (data[25] in (4, 6) or (data[24] == 8 and data[25] in (0, 2))):
-        return None  # libspng would ignore a tRNS chunk: OpenCV applies it
+    color, depth = data[25], data[24]
+    if b"eXIf" in data or not (color in (4, 6) or (depth == 8 and color in (0, 2) and not header.alpha)):
+        return None
     try:
         import pyspng
 
