@@ -17,7 +17,7 @@ from handnum.cli import main
 from handnum.errors import ImageError, ModelError
 from handnum.model import SHIPPED, Model, card_path, sha256_file
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, make_pdf
 
 
 def picture(path: Path) -> Path:
@@ -93,6 +93,23 @@ def test_output_that_cannot_be_written_is_one_line(tmp_path, capsys, monkeypatch
     assert main(["read", image, "-o", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write" in err and "Traceback" not in err
+
+
+def test_a_pdf_page_that_fails_is_an_error_and_the_others_are_printed(tmp_path, capsys, monkeypatch):
+    from handnum import pdf
+
+    path = tmp_path / "three.pdf"
+    path.write_bytes(make_pdf([b""] * 3))
+    real = pdf.render_page
+
+    def second_fails(doc, i, name, *args):
+        if i == 1:
+            raise ImageError(f"{name}: cannot render PDF page 2 (a broken page)")
+        return real(doc, i, name, *args)
+    monkeypatch.setattr(pdf, "render_page", second_fails)
+    assert main(["read", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "three.pdf page 1: 0 line(s)" in out and "cannot render PDF page 2" in err
 
 
 def linear_model(path: Path, classes: int, pieces: str | None = None) -> Path:

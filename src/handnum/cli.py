@@ -123,11 +123,17 @@ def _write_outputs(outdir: Path, stem: str, page) -> Path:
 
 
 def _with_several(pages: Iterator) -> Iterator[tuple[object, bool]]:
-    """(page, several) pairs: `several` says whether the source has more than one page (one page read ahead)."""
+    """(page, several) pairs: `several` says whether the source has more than one page (one page read
+    ahead; a second page that fails still shows the first as one of several)."""
     first = next(pages, None)
-    second = next(pages, None) if first is not None else None
-    if first is not None:
-        yield first, second is not None
+    if first is None:
+        return
+    try:
+        second = next(pages, None)
+    except ImageError:
+        yield first, True
+        raise
+    yield first, second is not None
     if second is not None:
         yield second, True
         for page in pages:
