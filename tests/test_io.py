@@ -110,5 +110,5 @@ def test_png_fast_path_decodes_as_opencv_does(kind, monkeypatch):
                  "bgra-transparent": np.dstack([bgr, alpha // 2]), "gray16": bgr[:, :, 0].astype(np.uint16) * 257}[kind]
         data = cv2.imencode(".png", image)[1].tobytes()
     fast = io.decode(data, "x.png")[0].image
-    monkeypatch.setattr(decoders, "_png_fast", lambda data, header: None)
+    monkeypatch.setattr(decoders, "_png_fast", lambda data: None)
     assert np.array_equal(fast, io.decode(data, "x.png")[0].image)

@@ -113,10 +113,19 @@ def as_bgr(image: np.ndarray, name: str = "array") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def peak_bytes(header: Header, data: bytes) -> int:
+    """The memory decoding `data` (with this header) takes at its peak: libspng's RGB turned BGR in
+    place, or its RGBA and the page on white paper beside it; or OpenCV's page, twice (OpenCV 5's
+    Python binding hands back a copy of the page it decoded: measured for every format), and its work."""
+    if header.kind == "png" and _spng_reads(data, header):
+        return header.pixels * (7 if header.alpha else 3)
+    return 2 * header.out_bytes + header.work_bytes
+
+
 def decode_image(data: bytes, header: Header, name: str, max_pixels: int) -> np.ndarray:
-    """Decode an image whose header passed `check_header` into BGR uint8 (H, W, 3)."""
+    """Decode an image whose header passed `io.check_header` into BGR uint8 (H, W, 3)."""
     kind = header.kind
-    image = _png_fast(data, header) if kind == "png" else None
+    image = _png_fast(data) if kind == "png" and _spng_reads(data, header) else None
     if image is None:
         # IMREAD_COLOR applies EXIF orientation and gives 8-bit BGR of any depth, row by row; only
         # images that may be transparent are read unchanged, to put them on white paper
@@ -145,17 +154,20 @@ def _cv_reason(e: cv2.error) -> str:
     return text.split(") ", 2)[-1][:200] if ") " in text else text[:200]
 
 
-def _png_fast(data: bytes, header: Header) -> np.ndarray | None:
-    """A PNG decoded with libspng (pyspng), as BGR or BGRA uint8; None where OpenCV should decode it
-    (palettes, depths other than 8 without an alpha channel, transparency by a tRNS chunk: libspng
-    would ignore it, an EXIF turn to apply), without pyspng, or on a decoding error (OpenCV then
-    decodes it, or says what is wrong). A PNG with an alpha channel comes out as 8-bit RGBA
-    (libspng narrows 16-bit rows as it goes: 4 bytes a pixel where OpenCV would hold 8).
-    libspng undoes the Average and Paeth row filters of photos saved as PNG with SIMD code:
-    the 3844×1012 seed photo decodes in ~66 ms against OpenCV's ~104 ms."""
+def _spng_reads(data: bytes, header: Header) -> bool:
+    """Whether libspng decodes this PNG: an alpha channel, or 8-bit grey or RGB without a tRNS chunk
+    (libspng would ignore it: OpenCV applies it); not palettes, other depths, nor an EXIF turn to
+    apply (OpenCV's)."""
     color, depth = data[25], data[24]
-    if b"eXIf" in data or not (color in (4, 6) or (depth == 8 and color in (0, 2) and not header.alpha)):
-        return None
+    return b"eXIf" not in data and (color in (4, 6) or (depth == 8 and color in (0, 2) and not header.alpha))
+
+
+def _png_fast(data: bytes) -> np.ndarray | None:
+    """A PNG decoded with libspng (pyspng), as BGR or BGRA uint8 (see `_spng_reads`); None without
+    pyspng or on a decoding error (OpenCV then decodes it, or says what is wrong). A PNG with an
+    alpha channel comes out as 8-bit RGBA (libspng narrows 16-bit rows as it goes: 4 bytes a pixel
+    where OpenCV would hold 8). libspng undoes the Average and Paeth row filters of photos saved as
+    PNG with SIMD code: the 3844×1012 seed photo decodes in ~66 ms against OpenCV's ~104 ms."""
     try:
         import pyspng
 

@@ -34,10 +34,9 @@ class Header:
         return self.width * self.height
 
     @property
-    def decode_bytes(self) -> int:
-        """Peak bytes of decoding: the decoder's output (unchanged with alpha, 8-bit BGR without) and work."""
-        out = self.pixels * (self.channels * self.sample_bytes if self.alpha else 3)
-        return out + self.work_bytes
+    def out_bytes(self) -> int:
+        """The decoder's output: unchanged with alpha, else 8-bit BGR."""
+        return self.pixels * (self.channels * self.sample_bytes if self.alpha else 3)
 
 
 def sniff(data) -> str:

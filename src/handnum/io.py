@@ -17,7 +17,7 @@ from typing import Union
 
 import numpy as np
 
-from .decoders import as_bgr, check_pixels, decode_image, on_white, quiet_stderr  # noqa: F401 - io's API
+from .decoders import as_bgr, check_pixels, decode_image, on_white, peak_bytes, quiet_stderr  # noqa: F401
 from .errors import ImageError
 from .headers import SUPPORTED, Header, read_header, sniff  # noqa: F401 - io's API
 
@@ -44,11 +44,11 @@ def header_size(data: bytes, kind: str) -> tuple[int, int] | None:
     return (header.width, header.height) if header else None
 
 
-def check_header(header: Header, max_pixels: int, name: str, held: int = 0) -> None:
-    """Refuse an image, before decoding it, for its size or for the memory its decoder would need
-    (`held`: bytes of the file already in memory)."""
+def check_header(header: Header, data, max_pixels: int, name: str) -> None:
+    """Refuse an image, before decoding it, for its size or for the memory decoding it would take
+    (`data`: its bytes, or a memory map of its file; held in memory meanwhile)."""
     check_pixels(header.width, header.height, max_pixels, name)
-    need, budget = header.decode_bytes + held, DECODE_BYTES_PER_PIXEL * max_pixels
+    need, budget = peak_bytes(header, data) + len(data), DECODE_BYTES_PER_PIXEL * max_pixels
     if need > budget:
         what = f"{8 * header.sample_bytes}-bit{' with alpha' if header.alpha else ''} {header.kind.upper()}"
         raise ImageError(f"{name}: image too large to decode: {header.width}x{header.height} {what} needs about "
@@ -103,7 +103,7 @@ def open_source(source: Source, max_pixels: int = MAX_PIXELS, name: str | None =
 
                     return open_pdf(str(path), name, max_pixels, max_pages, dpi)
                 f.seek(0)
-                _refuse_early(f, name, max_pixels)
+                _refuse_unread(f, name, max_pixels)
                 data = f.read()
         except IsADirectoryError as e:
             raise ImageError(f"{path}: is a folder") from e
@@ -113,16 +113,17 @@ def open_source(source: Source, max_pixels: int = MAX_PIXELS, name: str | None =
     raise ImageError(f"cannot read a {type(source).__name__}: give a path, bytes or a numpy array")
 
 
-def _refuse_early(f, name: str, max_pixels: int) -> None:
-    """Check a regular file's header through a memory map, before reading the whole file: a
-    10 GB file, or one whose header claims too much, is refused without being read."""
-    size = os.fstat(f.fileno()).st_size
-    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode) or size == 0:
-        return  # a pipe or device is read as it comes; an empty file is reported by open_bytes
+def _refuse_unread(f, name: str, max_pixels: int) -> None:
+    """Check a regular file's header through a memory map, before the file is read: a 10 GB file,
+    or one whose header claims too much, is refused unread (a pipe or a device is read as it
+    comes; an empty file or a header that cannot be read is for open_bytes to report)."""
+    st = os.fstat(f.fileno())
+    if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+        return
     with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
         header = read_header(m)
-    if header is not None:
-        check_header(header, max_pixels, name, held=size)
+        if header is not None:
+            check_header(header, m, max_pixels, name)
 
 
 def open_bytes(data: bytes, name: str, max_pixels: int = MAX_PIXELS, max_pages: int = MAX_PAGES,
@@ -140,7 +141,7 @@ def open_bytes(data: bytes, name: str, max_pixels: int = MAX_PIXELS, max_pages: 
     header = read_header(data, kind)
     if header is None:
         raise ImageError(f"{name}: cannot decode {kind.upper()} data (corrupt or truncated header)")
-    check_header(header, max_pixels, name, held=len(data))
+    check_header(header, data, max_pixels, name)
     return Pages(name, 1, lambda i: PageImage(name, 0, decode_image(data, header, name, max_pixels)))
 
 
