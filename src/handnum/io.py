@@ -75,13 +75,19 @@ class Pages:
         return (self[i] for i in range(self.count))
 
     def close(self) -> None:
+        """Release the source (a PDF document; an image's bytes)."""
         self._close()
+        self._get = _closed
 
     def __enter__(self) -> "Pages":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _closed(i: int) -> PageImage:
+    raise ValueError("these pages are closed")
 
 
 def open_source(source: Source, max_pixels: int = MAX_PIXELS, name: str | None = None,

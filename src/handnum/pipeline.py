@@ -215,4 +215,4 @@ def read(source: io.Source, *, page: int = 0, name: str | None = None, **options
     model = load_model(opts.model)
     with io.open_source(source, opts.max_pixels, name, opts.max_pages) as pages:
         p = pages[page]  # IndexError for a page the source does not have
-        return read_image(p.image, p.source, p.page, opts, model, started)
+    return read_image(p.image, p.source, p.page, opts, model, started)  # the file's bytes are let go
