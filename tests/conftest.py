@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
 import cv2
@@ -58,3 +59,34 @@ def paste_digit(page: np.ndarray, digit28: np.ndarray, x: int, y: int, height: i
     region = page[y:y + height, x:x + w].astype(np.float32)
     page[y:y + height, x:x + w] = (region * (1 - a) + np.array(ink, np.float32) * a).astype(np.uint8)
     return (x, y, x + w, y + height)
+
+
+def tiff_claiming(width: int, height: int, **more: int) -> bytes:
+    """A real 100×100 TIFF whose first directory claims width×height (and any other tag, as tNNN=value)."""
+    data = bytearray(cv2.imencode(".tiff", np.zeros((100, 100), np.uint8))[1].tobytes())
+    order = "<" if data[:2] == b"II" else ">"
+    offset = struct.unpack(order + "I", data[4:8])[0]
+    values = {256: width, 257: height, **{int(k[1:]): v for k, v in more.items()}}
+    for k in range(struct.unpack(order + "H", data[offset:offset + 2])[0]):
+        e = offset + 2 + 12 * k
+        tag = struct.unpack(order + "H", data[e:e + 2])[0]
+        if tag in values:  # rewrite as one LONG
+            data[e + 2:e + 12] = struct.pack(order + "HII", 4, 1, values[tag])
+    return bytes(data)
+
+
+def make_pdf(pages: list[bytes]) -> bytes:
+    """A PDF with one 100×100 pt page per content stream."""
+    n = len(pages)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(n)) + b"] /Count %d >>" % n]
+    for i, content in enumerate(pages):
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Contents %d 0 R >>" % (4 + 2 * i))
+        objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objs):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % (i + 1) + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from handnum import io
+from handnum import decoders, io
 from handnum.errors import ImageError
 
 PIL = pytest.importorskip("PIL.Image", reason="Pillow (dev extra) makes the TIFF/PDF/EXIF fixtures")
@@ -110,5 +110,5 @@ def test_png_fast_path_decodes_as_opencv_does(kind, monkeypatch):
                  "bgra-transparent": np.dstack([bgr, alpha // 2]), "gray16": bgr[:, :, 0].astype(np.uint16) * 257}[kind]
         data = cv2.imencode(".png", image)[1].tobytes()
     fast = io.decode(data, "x.png")[0].image
-    monkeypatch.setattr(io, "_png_fast", lambda data: None)
+    monkeypatch.setattr(decoders, "_png_fast", lambda data: None)
     assert np.array_equal(fast, io.decode(data, "x.png")[0].image)

@@ -127,6 +127,18 @@ def test_pdf_pages(client):
     assert post_image(client, doc, "?page=2", "application/pdf").status_code == 422
 
 
+def test_a_long_pdf_upload_renders_only_the_page_asked_for(client, monkeypatch):
+    from handnum import pdf as pdf_module
+
+    seen = []
+    real = pdf_module.render_page
+    monkeypatch.setattr(pdf_module, "render_page", lambda doc, i, *a: seen.append(i) or real(doc, i, *a))
+    doc = pdf(cv2.imencode(".jpg", sheet("7 1"))[1].tobytes(), 270, 160, pages=30)
+    r = post_image(client, doc, "?page=17", "application/pdf")
+    assert r.status_code == 200 and r.json()["page"] == 17 and r.headers["x-page-count"] == "30"
+    assert seen == [17]
+
+
 @pytest.mark.parametrize("data, ctype, status", [
     (b"", "image/png", 422),                                   # empty body
     (b"hello, not an image", "image/png", 415),                # not an image

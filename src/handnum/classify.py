@@ -66,7 +66,8 @@ def predict(probs: np.ndarray, source: str) -> Prediction:
 def classify(image: io.Source, model: Model | str | None = None, name: str | None = None) -> Prediction:
     """Read the single digit in `image` (path, encoded bytes or array)."""
     model = model if isinstance(model, Model) else load_model(model)
-    page = io.load(image, name=name)[0]
+    with io.open_source(image, name=name) as pages:
+        page = pages[0]  # of a PDF, only the first page is rendered
     probs = model(digit_image(page.image)[None])[0]
     return predict(probs, page.source)
 

@@ -5,9 +5,11 @@ import argparse
 import json
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import HandnumError, ImageError
+from .errors import HandnumError, ImageError, OutputError, one_line
+from .io import MAX_PAGES
 from .batch.cli import add_parsers as add_batch_parsers
 from .train.finetune_cli import add_parser as add_finetune_parser
 from .web.cli import add_parser as add_serve_parser
@@ -71,46 +73,112 @@ def _input(path: str):
 
 
 def _read_options(args: argparse.Namespace) -> dict:
-    return {"model": args.model, "min_confidence": args.min_confidence, "max_pixels": args.max_pixels}
+    return {"model": args.model, "min_confidence": args.min_confidence, "max_pixels": args.max_pixels,
+            "max_pages": args.max_pages}
+
+
+def _error(message: object) -> None:
+    print(f"handnum: error: {one_line(message)}", file=sys.stderr)
+
+
+def _files(path: str) -> list[str]:
+    """The files an input names: itself, or a folder's images and PDFs (ImageError if it has none)."""
+    from .folders import image_files, stderr_warning
+
+    if path == "-" or not Path(path).is_dir():
+        return [path]
+    files = image_files(path, stderr_warning)
+    if not files:
+        raise ImageError(f"{path}: no image or PDF files in this folder")
+    return files
+
+
+def _output_dir(output: str | None) -> Path | None:
+    """The -o folder, created if needed; one line if it cannot be (a file, a read-only disk)."""
+    if not output:
+        return None
+    outdir = Path(output)
+    if outdir.exists() and not outdir.is_dir():
+        raise OutputError(f"{outdir} is a file, not a folder: choose another -o")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create the output folder {outdir} ({e.strerror or e})") from e
+    return outdir
+
+
+def _write_outputs(outdir: Path, stem: str, page) -> Path:
+    """NAME.png (annotated) and NAME.json of one page in `outdir`."""
+    import cv2
+
+    written = outdir / f"{stem}.png"
+    try:
+        ok = cv2.imwrite(str(written), page.annotate())
+        (outdir / f"{stem}.json").write_text(json.dumps(page.to_dict(), indent=1) + "\n")
+    except (OSError, cv2.error) as e:
+        raise OutputError(f"cannot write to {outdir} ({getattr(e, 'strerror', None) or one_line(e)})") from e
+    if not ok:
+        raise OutputError(f"cannot write {written} (read-only or full disk?)")
+    return written
+
+
+def _with_several(pages: Iterator) -> Iterator[tuple[object, bool]]:
+    """(page, several) pairs: `several` says whether the source has more than one page (one page read
+    ahead; a second page that fails still shows the first as one of several)."""
+    first = next(pages, None)
+    if first is None:
+        return
+    try:
+        second = next(pages, None)
+    except ImageError:
+        yield first, True
+        raise
+    yield first, second is not None
+    if second is not None:
+        yield second, True
+        for page in pages:
+            yield page, True
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    import cv2
+    from .pipeline import iter_pages
 
-    from .io import expand_inputs
-    from .pipeline import read_pages
-
-    outdir = Path(args.output) if args.output else None
-    if outdir:
-        outdir.mkdir(parents=True, exist_ok=True)
+    outdir = _output_dir(args.output)
     failed = 0
-    for path in expand_inputs(args.paths):
+    for arg in args.paths:
         try:
-            pages = read_pages(_input(path), name="stdin" if path == "-" else path, **_read_options(args))
+            files = _files(arg)
         except ImageError as e:
-            print(f"handnum: error: {e}", file=sys.stderr)
+            _error(e)
             failed += 1
             continue
-        for page in pages:
-            written = None
-            if outdir:
-                stem = Path(page.source).stem + (f"-p{page.page + 1}" if len(pages) > 1 else "")
-                written = outdir / f"{stem}.png"
-                cv2.imwrite(str(written), page.annotate())
-                (outdir / f"{stem}.json").write_text(json.dumps(page.to_dict(), indent=1) + "\n")
-            if args.json:
-                print(json.dumps(page.to_dict()), flush=True)
-            else:
-                where = f" page {page.page + 1}" if len(pages) > 1 else ""
-                print(f"{page.source}{where}: {len(page.lines)} line(s), {len(page.digits)} digit(s), "
-                      f"{len(page.rejected)} rejected, {page.elapsed_ms:.0f} ms")
-                for line in page.lines:
-                    print(f"  {line.text}")
-                if written:
-                    print(f"  annotated image: {written}")
+        for path in files:
+            try:
+                pages = iter_pages(_input(path), name="stdin" if path == "-" else path, **_read_options(args))
+                for page, several in _with_several(pages):
+                    _print_page(args, page, several, outdir)
+            except ImageError as e:
+                _error(e)
+                failed += 1
     if failed:
         print(f"handnum: {failed} input(s) failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _print_page(args: argparse.Namespace, page, several: bool, outdir: Path | None) -> None:
+    written = None
+    if outdir:
+        written = _write_outputs(outdir, Path(page.source).stem + (f"-p{page.page + 1}" if several else ""), page)
+    if args.json:
+        print(json.dumps(page.to_dict()), flush=True)
+    else:
+        where = f" page {page.page + 1}" if several else ""
+        print(f"{page.source}{where}: {len(page.lines)} line(s), {len(page.digits)} digit(s), "
+              f"{len(page.rejected)} rejected, {page.elapsed_ms:.0f} ms")
+        for line in page.lines:
+            print(f"  {line.text}")
+        if written:
+            print(f"  annotated image: {written}")
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -155,6 +223,8 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     _add_model(p)
     p.add_argument("--min-confidence", type=float, default=0.5, help="digits below this are rejected (default 0.5)")
     p.add_argument("--max-pixels", type=int, default=80_000_000, help="refuse larger images (default 80 MP)")
+    p.add_argument("--max-pages", type=int, default=MAX_PAGES,
+                   help=f"refuse PDFs of more pages, before rendering any (default {MAX_PAGES})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,11 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (HandnumError, ValueError) as e:
-        print(f"handnum: error: {e}", file=sys.stderr)
+        _error(e)
         return 1
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except OSError as e:  # a disk that fills up, a folder that vanishes: one line, never a traceback
+        _error(f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}")
+        return 1
     except KeyboardInterrupt:
         print("handnum: interrupted", file=sys.stderr)
         return 130

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ModelError, one_line
 from .normalize import PREPROCESSING
 
 CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "not-a-digit"]
@@ -47,7 +47,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class Model:
     """An ONNX digit classifier: `model(batch)` maps (N, 28, 28) float32 in [0, 1] to (N, 11) probabilities."""
 
-    def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None, pieces: bool = True):
         self.path = Path(path) if path else SHIPPED
         self.threads = threads
         if not self.path.is_file():
@@ -78,13 +78,38 @@ class Model:
         except Exception as e:  # onnxruntime raises its own exception types
             raise ModelError(f"cannot load model {self.path}: {e}") from e
         self.input_name = self.session.get_inputs()[0].name
+        self._check_shapes()
+        self._pieces = self._load_pieces() if pieces else None
+
+    def _check_shapes(self) -> None:
+        """Run one blank digit through the model now: a model whose output does not match its card's
+        classes fails on load, not as an error on every page."""
+        try:
+            out = self.session.run(None, {self.input_name: np.zeros((1, 1, 28, 28), np.float32)})[0]
+        except Exception as e:  # a model that takes another input shape or type
+            raise ModelError(f"model {self.path} does not take (N, 1, 28, 28) float32 digits: {one_line(e)[:200]}") from e
+        if out.shape != (1, len(CLASSES)):
+            raise ModelError(f"model {self.path} gives {out.shape[1:] or 'scalar'} values per digit, but its card "
+                             f"names {len(CLASSES)} classes: a model for other classes, or a card for another model")
+
+    def _load_pieces(self) -> "Model | None":
+        """The piece model the card names, loaded and checked now, or None."""
+        name = self.card.get("pieces")
+        if not name:
+            return None
+        path = self.path.parent / str(name)
+        if not path.is_file():
+            raise ModelError(f"model card {card_path(self.path)} names a piece model {name!r}, not found beside it")
+        try:
+            return _cached(path.resolve(), self.threads, False)
+        except ModelError as e:
+            raise ModelError(f"piece model of {self.path}: {e}") from e
 
     def piece_model(self) -> "Model":
         """The model that reads the pieces the splitter cuts out of touching digits: the one the card
         names under "pieces" (a file beside this one, trained on digits with bits of their
-        neighbours: `handnum train --crowd`), else this model itself."""
-        name = self.card.get("pieces")
-        return load_model(self.path.parent / name, self.threads) if name else self
+        neighbours: `handnum train --crowd`; loaded and checked with this one), else this model itself."""
+        return self._pieces or self
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         batch = np.asarray(batch, dtype=np.float32)
@@ -97,6 +122,8 @@ class Model:
                                      for i in range(0, len(batch), CHUNK)])
         except Exception as e:
             raise ModelError(f"model {self.path} failed: {e}") from e
+        if logits.shape[1:] != (len(CLASSES),):
+            raise ModelError(f"model {self.path} gave {logits.shape[1:]} values per digit, not {len(CLASSES)}")
         return softmax(logits.astype(np.float64)).astype(np.float32)
 
 
@@ -107,8 +134,8 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(path: Path, threads: int | None) -> Model:
-    return Model(path, threads)
+def _cached(path: Path, threads: int | None, pieces: bool = True) -> Model:
+    return Model(path, threads, pieces)
 
 
 def load_model(path: str | os.PathLike | None = None, threads: int | None = None) -> Model:

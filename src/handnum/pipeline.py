@@ -7,6 +7,7 @@ the original image.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 import cv2
@@ -24,6 +25,7 @@ class Options:
 
     min_confidence: float = 0.5   # digits below this go to `rejected` ("low-confidence")
     max_pixels: int = io.MAX_PIXELS
+    max_pages: int = io.MAX_PAGES  # a PDF with more pages is refused before any is rendered
     max_side: int = 2400          # longest side of the working copy
     min_height: int = 8           # smallest mark (px of the working copy) considered at all
     number_gap: float = 0.3       # a gap wider than this × digit height starts a new number
@@ -35,8 +37,8 @@ class Options:
     def __post_init__(self):
         if not 0 <= self.min_confidence <= 1:
             raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
-        if self.max_pixels <= 0 or self.max_side < 32 or self.min_height < 1:
-            raise ValueError("max_pixels, max_side and min_height must be positive (max_side ≥ 32)")
+        if self.max_pixels <= 0 or self.max_pages <= 0 or self.max_side < 32 or self.min_height < 1:
+            raise ValueError("max_pixels, max_pages, max_side and min_height must be positive (max_side ≥ 32)")
 
 
 def make_options(**options) -> Options:
@@ -185,22 +187,32 @@ def _scale_box(box, scale: float, ox: int, oy: int, w: int, h: int) -> tuple[int
     return (max(0, int(np.floor(x0))), max(0, int(np.floor(y0))), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1))))
 
 
-def read_pages(source: io.Source, *, name: str | None = None, **options) -> list[Page]:
-    """Read every page of `source` (path, encoded bytes or array); a PDF gives one Page per page."""
+def iter_pages(source: io.Source, *, name: str | None = None, **options) -> Iterator[Page]:
+    """Read the pages of `source` (path, encoded bytes or array) one at a time: a PDF's pages are
+    rendered as they are read, so memory stays that of one page whatever the PDF's length."""
     started = time.perf_counter()
     opts = make_options(**options)
     model = load_model(opts.model)
-    pages = io.load(source, opts.max_pixels, name)
-    out = []
-    for p in pages:
-        out.append(read_image(p.image, p.source, p.page, opts, model, started))
-        started = time.perf_counter()
-    return out
+    with io.open_source(source, opts.max_pixels, name, opts.max_pages) as pages:
+        for i in range(len(pages)):
+            p = pages[i]
+            yield read_image(p.image, p.source, p.page, opts, model, started)
+            started = time.perf_counter()
+
+
+def read_pages(source: io.Source, *, name: str | None = None, **options) -> list[Page]:
+    """Read every page of `source` (path, encoded bytes or array); a PDF gives one Page per page.
+
+    Each Page keeps its image (for `Page.annotate`): for a long PDF, `iter_pages` holds one at a time."""
+    return list(iter_pages(source, name=name, **options))
 
 
 def read(source: io.Source, *, page: int = 0, name: str | None = None, **options) -> Page:
-    """Read one page (the first, or `page` of a PDF) of a path, encoded bytes or a BGR/gray array."""
-    pages = read_pages(source, name=name, **options)
-    if not 0 <= page < len(pages):
-        raise IndexError(f"page {page} out of range: {name or source!s:.80} has {len(pages)} page(s)")
-    return pages[page]
+    """Read one page (the first, or `page` of a PDF) of a path, encoded bytes or a BGR/gray array.
+    Only that page is decoded or rendered."""
+    started = time.perf_counter()
+    opts = make_options(**options)
+    model = load_model(opts.model)
+    with io.open_source(source, opts.max_pixels, name, opts.max_pages) as pages:
+        p = pages[page]  # IndexError for a page the source does not have
+    return read_image(p.image, p.source, p.page, opts, model, started)  # the file's bytes are let go

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..folders import stderr_warning
+from ..io import MAX_PAGES
 from ..pipeline import Options
 from .errors import one_line
 
@@ -13,9 +15,11 @@ from .errors import one_line
 def cmd_batch(args: argparse.Namespace) -> int:
     from .run import BatchConfig, run_batch
 
-    options = Options(model=args.model, min_confidence=args.min_confidence, max_pixels=args.max_pixels)
+    options = Options(model=args.model, min_confidence=args.min_confidence, max_pixels=args.max_pixels,
+                      max_pages=args.max_pages)
     cfg = BatchConfig(args.inputs, Path(args.out), args.engine, args.address, args.workers, args.resume,
-                      args.format, options, args.shard_pages, args.shard_seconds, not args.no_progress)
+                      args.format, options, args.shard_pages, args.shard_seconds, not args.no_progress,
+                      stderr_warning)
     try:
         s = run_batch(cfg)
     except KeyboardInterrupt:
@@ -29,6 +33,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"handnum: nothing to do: all {s.files} file(s) are already in {s.out}", file=sys.stderr)
         return 0
     done = f" ({s.skipped} already done)" if s.skipped else ""
+    if s.retried:
+        done += f" ({s.retried} error row(s) of dead workers read again)"
     print(f"handnum: {s.pages} page(s) read, {s.errors} error row(s), from {s.read} of {s.files} file(s){done} "
           f"in {s.seconds:.1f} s ({s.pages_per_second:.2f} pages/s, {s.workers} worker(s), "
           f"peak {s.peak_rss_mb:.0f} MB per worker); {s.shards} shard(s) in {s.out}", file=sys.stderr)
@@ -61,6 +67,8 @@ def add_parsers(sub) -> None:
     b.add_argument("--model", help="model file (.onnx with its .json card; default: $HANDNUM_MODEL or the shipped one)")
     b.add_argument("--min-confidence", type=float, default=0.5, help="digits below this are rejected (default 0.5)")
     b.add_argument("--max-pixels", type=int, default=80_000_000, help="larger images become error rows (default 80 MP)")
+    b.add_argument("--max-pages", type=int, default=MAX_PAGES,
+                   help=f"PDFs of more pages become error rows, before any is rendered (default {MAX_PAGES})")
     b.add_argument("--shard-pages", type=int, default=1000, help="pages per shard (default 1000)")
     b.add_argument("--shard-seconds", type=float, default=300,
                    help="commit a shard at least this often, bounding the work a kill loses (default 300)")

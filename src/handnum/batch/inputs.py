@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..io import IMAGE_SUFFIXES, expand_inputs
+from ..errors import ImageError
+from ..folders import Warn, image_files, python_warning
+from ..io import IMAGE_SUFFIXES
 from .errors import BatchError, one_line
 
 TEXT_MANIFESTS = {".txt", ".lst", ".list"}
@@ -38,32 +40,45 @@ def suffix(path: str) -> str:
     return posixpath.splitext(urlsplit(path).path if is_uri(path) else path)[1].lower()
 
 
-def list_inputs(inputs: Iterable[str]) -> list[str]:
-    """Every file to read, in order and without repeats, from command-line inputs."""
+def list_inputs(inputs: Iterable[str], warn: Warn | None = None) -> list[str]:
+    """Every file to read, in order and without repeats, from command-line inputs.
+
+    `warn` gets a line for each thing skipped (a broken symlink, an unreadable subfolder, an empty folder)."""
     files: dict[str, None] = {}
     for item in inputs:
-        found = _list_uri(item) if is_uri(item) else _list_local(item)
+        found = _list_uri(item) if is_uri(item) else _list_local(item, warn or python_warning)
         files.update(dict.fromkeys(found))
     if not files:
         raise BatchError("no image or PDF files found in the inputs")
     return list(files)
 
 
-def _list_local(item: str) -> list[str]:
+def _list_local(item: str, warn: Warn) -> list[str]:
     path = Path(item)
     if path.is_dir():
-        return [os.path.abspath(p) for p in expand_inputs([item])]
+        return _folder(item, warn)
     if path.is_file():
         return read_manifest(item) if suffix(item) in TEXT_MANIFESTS | PARQUET_MANIFESTS else [os.path.abspath(item)]
     if has_glob(item):
         out = []
         for match in sorted(glob.glob(item, recursive=True)):
             if os.path.isdir(match):
-                out += [os.path.abspath(p) for p in expand_inputs([match])]
+                out += _folder(match, warn)
             elif suffix(match) in IMAGE_SUFFIXES:
                 out.append(os.path.abspath(match))
         return out
     raise BatchError(f"{item}: no such file or folder")
+
+
+def _folder(folder: str, warn: Warn) -> list[str]:
+    """A local folder's image and PDF files, absolute; an empty one is worth a warning."""
+    try:
+        files = image_files(folder, warn)
+    except ImageError as e:
+        raise BatchError(str(e)) from e
+    if not files:
+        warn(f"{folder}: no image or PDF files in this folder")
+    return [os.path.abspath(p) for p in files]
 
 
 def read_manifest(manifest: str) -> list[str]:

@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import pickle
+import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from ..errors import HandnumError
 from ..pipeline import Options
 from .errors import BatchError, one_line
-from .worker import FileResult, error_row, read_file, worker_model
+from .local import SOLO_TRIES
+from .worker import FileResult, death_row, error_row, read_file, worker_model
 
 ACTOR_CPUS = 0.5
 BLOCKS_PER_WORKER = 16    # enough blocks to balance the actors...
@@ -31,8 +35,36 @@ TASK_RETRIES = 2          # a block whose actor dies is retried on a restarted a
 
 
 def run_ray(paths: list[str], options: Options, workers: int | None, sink: Callable[[FileResult], None],
-            model_sha256: str | None = None, address: str | None = None) -> int:
-    """Read `paths` with a pool of Ray actors; hand each file's result to `sink`. Returns the pool size."""
+            model_sha256: str | None = None, address: str | None = None, log: Path | None = None) -> int:
+    """Read `paths` with a pool of Ray actors; hand each file's result to `sink`. Returns the pool size.
+
+    `log`: a file that takes this process's stdout and stderr while Ray runs (Ray's own warnings,
+    its C++ log lines, its tracebacks of failed tasks): a run prints only handnum's lines."""
+    with outputs_to(log) if log else contextlib.nullcontext():
+        return _run_ray(paths, options, workers, sink, model_sha256, address, log)
+
+
+@contextlib.contextmanager
+def outputs_to(path: Path) -> Iterator[None]:
+    """Send file descriptors 1 and 2 (Ray's C++ and Python logging, its "(raylet)" lines) to `path`,
+    appended, for a while (the batch driver itself prints nothing on stdout meanwhile)."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(path, "ab") as f:
+            os.dup2(f.fileno(), 1)
+            os.dup2(f.fileno(), 2)
+        yield
+    finally:
+        for fd, copy in ((1, saved[0]), (2, saved[1])):
+            getattr(sys, "stdout" if fd == 1 else "stderr").flush()
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
+def _run_ray(paths: list[str], options: Options, workers: int | None, sink: Callable[[FileResult], None],
+             model_sha256: str | None, address: str | None, log: Path | None) -> int:
     try:
         import pyarrow  # noqa: F401
         import ray
@@ -50,19 +82,17 @@ def run_ray(paths: list[str], options: Options, workers: int | None, sink: Calla
             per_block = max(1, min(MAX_FILES_PER_BLOCK, len(paths) // (workers * BLOCKS_PER_WORKER)))
             missing = _one_pass(ray, paths, per_block, 2, options, workers, sink, model_sha256)
             if len(missing) > max(MAX_FILES_PER_BLOCK, len(paths) // 100):
-                raise BatchError(f"the Ray tasks for {len(missing)} files failed (see the errors above); the "
+                raise BatchError(f"the Ray tasks for {len(missing)} files failed (see {log or 'the log'}); the "
                                  "committed shards are kept: run again with --resume")
             # Blocks that failed every retry (with a block queued behind a poisonous one on the same
-            # actor): read their files one per block, one block per actor at a time; a file that still
-            # fails killed its actor each time (a crash, out of memory): an error row.
-            for path in _one_pass(ray, missing, 1, 1, options, workers, sink, model_sha256) if missing else []:
-                sink(FileResult(path, [error_row(path, 0, f"{path}: the Ray worker died reading this file "
-                                                 "(a crash or out of memory)", time.perf_counter())]))
+            # actor): each of their files is read in a Ray task of its own, retried on a fresh worker if
+            # that worker dies; a file whose task still fails gets an error row saying what Ray saw.
+            _read_alone(ray, missing, options, sink, model_sha256)
         return workers
     except HandnumError:
         raise
     except Exception as e:
-        raise _as_batch_error(e) from e
+        raise _as_batch_error(e, log) from e
     finally:
         if started_here:
             ray.shutdown()
@@ -87,6 +117,38 @@ def _one_pass(ray, paths: list[str], per_block: int, per_actor: int, options: Op
             seen.add(path)
             sink(FileResult(path, pickle.loads(blob), rss))
     return [p for p in paths if p not in seen]
+
+
+def _read_alone(ray, paths: list[str], options: Options, sink: Callable[[FileResult], None],
+                model_sha256: str | None, fn: Callable[..., FileResult] | None = None) -> None:
+    """Read each of `paths` in a task of its own; hand `sink` its rows, or an error row naming the failure.
+    `fn(path, options, model_sha256)` (default: `read_file` with the worker's model) is for tests."""
+    remote = ray.remote(num_cpus=ACTOR_CPUS, max_retries=SOLO_TRIES - 1, retry_exceptions=False)(fn or _read_one)
+    refs = {remote.remote(p, options, model_sha256): p for p in paths}
+    pending = list(refs)
+    while pending:
+        (ref,), pending = ray.wait(pending, num_returns=1)
+        path = refs[ref]
+        try:
+            sink(ray.get(ref))
+        except ray.exceptions.RayTaskError as e:  # raised by the task itself
+            cause = getattr(e, "cause", None) or e
+            if isinstance(cause, HandnumError):
+                raise cause from None  # a broken model: the job's problem
+            sink(FileResult(path, [error_row(path, 0, f"{path}: cannot read ({type(cause).__name__}: "
+                                                      f"{one_line(cause)[:200]})", time.perf_counter())]))
+        except ray.exceptions.RayError as e:  # the worker died (crash, out of memory), every time
+            sink(FileResult(path, [death_row(path, "Ray worker", f"{type(e).__name__}: {_gist(e)}")]))
+
+
+def _read_one(path: str, options: Options, model_sha256: str | None) -> FileResult:
+    return read_file(path, options, worker_model(options, model_sha256))
+
+
+def _gist(e: BaseException) -> str:
+    """The first line of a Ray error that says something (they run to many lines)."""
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return (lines[0] if lines else type(e).__name__)[:200]
 
 
 def _init_ray(ray, address: str | None, workers: int | None) -> None:
@@ -124,7 +186,7 @@ def _data_context(ctx):
             setattr(ctx, n, v)
 
 
-def _as_batch_error(e: Exception) -> Exception:
+def _as_batch_error(e: Exception, log: Path | None = None) -> Exception:
     """A one-line error from a Ray failure; a handnum error raised on a worker comes back as itself."""
     cause: BaseException | None = e
     for _ in range(10):  # RayTaskError.cause, then the usual __cause__ chain
@@ -134,7 +196,8 @@ def _as_batch_error(e: Exception) -> Exception:
     if isinstance(cause, HandnumError):
         return cause
     lines = [ln for ln in str(e).splitlines() if ln.strip()]
-    return BatchError(f"the Ray job failed: {type(e).__name__}: {lines[-1] if lines else ''}"[:500])
+    where = f" (Ray's own output: {log})" if log else ""
+    return BatchError(f"the Ray job failed: {type(e).__name__}: {lines[-1] if lines else ''}"[:500] + where)
 
 
 class RayReader:

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from .shards import FORMATS, ShardWriter, open_out
 from .worker import FileResult
 
 ENGINES = ("local", "ray")
+RAY_LOG = "_ray.log"  # in DIR: what Ray printed (its warnings, log lines and tracebacks)
 
 
 @dataclass
@@ -32,6 +36,7 @@ class BatchConfig:
     shard_pages: int = 1000         # commit a shard once this many pages are buffered...
     shard_seconds: float = 300.0    # ...or this long after the last commit (bounds the work a kill loses)
     progress: bool = True
+    warn: Callable[[str], None] | None = None  # a line per input skipped (broken symlink...); None: Python warnings
 
 
 @dataclass
@@ -46,6 +51,7 @@ class BatchSummary:
     workers: int
     peak_rss_mb: float    # the largest peak memory of one worker
     out: Path
+    retried: int = 0      # error rows of dead workers taken out on --resume, their files read again
 
     @property
     def pages_per_second(self) -> float:
@@ -64,13 +70,14 @@ def run_batch(cfg: BatchConfig) -> BatchSummary:
     model = load_model(cfg.options.model, threads=1)  # fail here, once, on a missing or corrupt model
     sha = model.card["sha256"]
     settings = {**{k: v for k, v in dataclasses.asdict(cfg.options).items() if k != "model"}, "model_sha256": sha}
-    files = list_inputs(cfg.inputs)
+    files = list_inputs(cfg.inputs, cfg.warn)
     run_info = {"engine": cfg.engine, "workers": cfg.workers, "handnum": __version__, "inputs": cfg.inputs[:20]}
     out, done = open_out(Path(cfg.out), cfg.format, cfg.resume, settings, run_info)
     todo = [f for f in files if f not in done]
     writer = ShardWriter(out, done, cfg.shard_pages, cfg.shard_seconds)
     seen = {"peak": 0.0, "errors": 0}
-    bar = _progress(len(todo), cfg.progress)
+    term = _terminal() if cfg.engine == "ray" and cfg.progress else None
+    bar = _progress(len(todo), cfg.progress, term)
 
     def sink(result: FileResult) -> None:
         if writer.add(result):
@@ -92,21 +99,32 @@ def run_batch(cfg: BatchConfig) -> BatchSummary:
         elif todo:
             from .ray_engine import run_ray
 
-            workers = run_ray(todo, cfg.options, cfg.workers, sink, sha, cfg.address)
+            workers = run_ray(todo, cfg.options, cfg.workers, sink, sha, cfg.address, out.path / RAY_LOG)
             out.meta["runs"][out.run]["workers"] = workers
     finally:
         bar.close()
+        if term is not None:
+            term.close()
         try:
             writer.commit(finished=writer.stats["files"] == len(todo))  # whole files only: safe on any exit
         finally:
             out.close()
     s = writer.stats
     return BatchSummary(len(files), len(files) - len(todo), s["files"], s["pages"], s["errors"], s["shards"],
-                        time.monotonic() - started, workers or 0, seen["peak"], out.path)
+                        time.monotonic() - started, workers or 0, seen["peak"], out.path,
+                        out.meta["runs"][out.run].get("retried", 0))
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool, file=None):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="page", desc="handnum batch", disable=not enabled or None, dynamic_ncols=True,
-                smoothing=0.05)
+                smoothing=0.05, file=file)
+
+
+def _terminal():
+    """The stderr of now, kept for the progress bar while the Ray engine sends fd 2 to its log."""
+    try:
+        return os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
+    except (AttributeError, OSError, ValueError):  # a stderr without a file descriptor (captured)
+        return None

@@ -16,14 +16,14 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .errors import BatchError, one_line
-from .worker import FileResult, Row
+from .worker import FileResult, Row, is_death_row
 
 META = "_handnum_batch.json"
 LOCK = "_handnum_batch.lock"
@@ -113,7 +113,7 @@ def _open_locked(path: Path, fmt: str | None, resume: bool, settings: dict[str, 
         meta = {"schema": "handnum-batch/1", "format": fmt or "parquet", "settings": settings, "runs": []}
     if fmt and fmt != meta["format"]:
         raise BatchError(f"{path} holds {meta['format']} shards: resume with --format {meta['format']}")
-    changed = [k for k in settings if meta["settings"].get(k) != settings[k]]
+    changed = [k for k in settings if k in meta["settings"] and meta["settings"][k] != settings[k]]  # new keys: a newer handnum
     if changed:
         was = ", ".join(f"{k}={meta['settings'].get(k)!r}" for k in changed)
         raise BatchError(f"{path} was written with {was}; resume with the same settings, or choose a new folder")
@@ -122,15 +122,38 @@ def _open_locked(path: Path, fmt: str | None, resume: bool, settings: dict[str, 
     for name in os.listdir(path):
         if name.startswith(TEMP):
             (path / name).unlink(missing_ok=True)  # a shard or record that was never committed
+    retried = drop_rows(path, meta["format"], is_death_row) if resume else 0
     done: set[str] = set()
     for shard in committed_shards(path):
         done.update(r["source"] for r in read_shard(shard, ["source"]))
     meta["runs"].append({"run": len(meta["runs"]), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                         **run_info, "seconds": 0.0, "files": 0, "pages": 0, "errors": 0, "shards": 0,
+                         **run_info, "retried": retried, "seconds": 0.0, "files": 0, "pages": 0, "errors": 0, "shards": 0,
                          "finished": False})
     out = OutDir(path, meta["format"], meta, len(meta["runs"]) - 1, lock)
     out.update_run()
     return out, done
+
+
+def drop_rows(path: Path, fmt: str, drop: Callable[[Row], bool]) -> int:
+    """Take the rows `drop` picks out of DIR's committed shards; return how many went.
+
+    Used on --resume for the error rows of files whose worker died: their files are then not
+    done and this run reads them again. Each shard is rewritten atomically (or removed when
+    nothing is left), so a kill at any moment leaves each row either in its shard or gone, its
+    file then read again: never twice."""
+    dropped = 0
+    for shard in committed_shards(path):
+        if not any(drop(r) for r in read_shard(shard, ["error"])):
+            continue
+        rows = read_shard(shard)
+        kept = [r for r in rows if not drop(r)]
+        if kept:
+            atomic_write(shard, encode(kept, fmt))
+        else:
+            shard.unlink()
+            fsync_dir(path)
+        dropped += len(rows) - len(kept)
+    return dropped
 
 
 def read_meta(path: Path) -> dict[str, Any] | None:

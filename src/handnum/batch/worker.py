@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ImageError, ModelError
-from ..io import load
+from ..errors import HandnumError, ModelError
+from ..io import open_source
 from ..model import Model, load_model
 from ..pipeline import Options, read_image
 from ..results import Page
@@ -34,26 +34,63 @@ class FileResult:
 
 
 def read_file(path: str, options: Options, model: Model) -> FileResult:
-    """Read every page of the file at `path` (local path or URI) into rows."""
+    """Read every page of the file at `path` (local path or URI) into rows, a page at a time.
+
+    Whatever goes wrong with one file (or one page of a PDF) is its error row; only a broken
+    model (`ModelError`) is the job's problem and raised."""
     started = time.perf_counter()
     try:
-        pages = load(read_bytes(path) if is_uri(path) else path, options.max_pixels, name=path)
-    except ImageError as e:
-        return FileResult(path, [error_row(path, 0, str(e), started)], peak_rss_mb())
-    except (OSError, MemoryError, ValueError) as e:  # e.g. a URI that cannot be fetched
-        return FileResult(path, [error_row(path, 0, f"{path}: cannot read ({one_line(e)})", started)], peak_rss_mb())
+        pages = open_source(read_bytes(path) if is_uri(path) else path, options.max_pixels, name=path,
+                            max_pages=options.max_pages)
+    except ModelError:
+        raise
+    except Exception as e:  # noqa: BLE001 - ImageError, a URI that cannot be fetched, anything else
+        return FileResult(path, [error_row(path, 0, failure(path, e), started)], peak_rss_mb())
     rows = []
-    for p in pages:
-        try:
-            rows.append(page_row(read_image(p.image, p.source, p.page, options, model, started)))
-        except ModelError:
-            raise  # a broken model is the job's problem, not this file's
-        except Exception as e:  # noqa: BLE001 - one odd page must not stop a million-page job
-            height, width = p.image.shape[:2]
-            rows.append(error_row(path, p.page, f"{path}: page {p.page + 1} failed ({type(e).__name__}: "
-                                  f"{one_line(e)})", started, width, height))
-        started = time.perf_counter()
+    with pages:
+        for i in range(len(pages)):
+            rows.append(_page_row(path, pages, i, options, model, started))
+            started = time.perf_counter()
     return FileResult(path, rows, peak_rss_mb())
+
+
+def _page_row(path: str, pages, i: int, options: Options, model: Model, started: float) -> Row:
+    """The row of page `i`: read, or an error row if it cannot be decoded or read."""
+    try:
+        p = pages[i]
+    except ModelError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a page of a PDF that cannot be rendered
+        return error_row(path, i, failure(path, e), started)
+    try:
+        return page_row(read_image(p.image, p.source, p.page, options, model, started))
+    except ModelError:
+        raise  # a broken model is the job's problem, not this file's
+    except Exception as e:  # noqa: BLE001 - one odd page must not stop a million-page job
+        height, width = p.image.shape[:2]
+        return error_row(path, p.page, f"{path}: page {p.page + 1} failed ({type(e).__name__}: {one_line(e)})",
+                         started, width, height)
+
+
+def failure(path: str, e: BaseException) -> str:
+    """The one-line message of an error reading `path`: handnum's own as it is, others with their type."""
+    if isinstance(e, HandnumError):
+        return str(e)
+    if isinstance(e, OSError):
+        return f"{path}: cannot read ({one_line(e.strerror or e)})"
+    return f"{path}: cannot read ({type(e).__name__}: {one_line(e)})"
+
+
+DIED = "died reading this file"  # in every error row of a worker death: --resume reads those files again
+
+
+def death_row(path: str, how: str, why: str = "a crash or out of memory") -> Row:
+    """The error row of a file whose worker (`how`) died reading it on its own, again and again."""
+    return error_row(path, 0, f"{path}: the {how} {DIED} ({why})", time.perf_counter())
+
+
+def is_death_row(row: Row) -> bool:
+    return bool(row.get("error")) and DIED in row["error"]
 
 
 def worker_model(options: Options, model_sha256: str | None = None) -> Model:

@@ -36,7 +36,7 @@ class ApiError(Exception):
 
 def image_error(e: ImageError) -> ApiError:
     """413 for an image over the pixel limit, 422 for one that cannot be decoded."""
-    return ApiError(413 if "too large" in str(e) else 422, str(e))
+    return ApiError(413 if "too large" in str(e) or "pages (limit" in str(e) else 422, str(e))
 
 
 def check_image(data: bytes, max_pixels: int, name: str) -> str:
@@ -64,25 +64,30 @@ def preview(image) -> str:
 
 def read_upload(model: Model, data: bytes, name: str, opts: pipeline.Options, page: int | None,
                 with_image: bool) -> tuple[list[dict], int]:
-    """Decode and read the upload (one page, or all when `page` is None) → (page dicts, page count)."""
+    """Decode and read the upload (one page, or all when `page` is None) → (page dicts, page count).
+    A PDF's pages are rendered one at a time, and only the one asked for."""
     started = time.perf_counter()
     try:
-        pages = io.decode(data, name, opts.max_pixels)
+        pages = io.open_bytes(data, name, opts.max_pixels, opts.max_pages)
     except ImageError as e:
         raise image_error(e) from None
-    if page is not None and page >= len(pages):
-        raise ApiError(422, f"page {page} out of range: {name} has {len(pages)} page(s)")
-    out = []
-    for p in pages if page is None else [pages[page]]:
-        try:
-            result = pipeline.read_image(p.image, p.source, p.page, opts, model, started).to_dict()
-        except ModelError as e:
-            raise ApiError(500, str(e)) from None
-        if with_image:
-            result["image"] = preview(p.image)
-        out.append(result)
-        started = time.perf_counter()
-    return out, len(pages)
+    with pages:
+        if page is not None and page >= len(pages):
+            raise ApiError(422, f"page {page} out of range: {name} has {len(pages)} page(s)")
+        out = []
+        for i in range(len(pages)) if page is None else [page]:
+            try:
+                p = pages[i]
+                result = pipeline.read_image(p.image, p.source, p.page, opts, model, started).to_dict()
+            except ImageError as e:
+                raise image_error(e) from None
+            except ModelError as e:
+                raise ApiError(500, str(e)) from None
+            if with_image:
+                result["image"] = preview(p.image)
+            out.append(result)
+            started = time.perf_counter()
+        return out, len(pages)
 
 
 def read_digit(model: Model, data: bytes, name: str, max_pixels: int) -> dict:
