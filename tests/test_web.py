@@ -129,14 +129,18 @@ def test_pdf_pages(client):
 
 def test_a_long_pdf_upload_renders_only_the_page_asked_for(client, monkeypatch):
     from handnum import pdf as pdf_module
+    from handnum import pipeline
+    from handnum.model import load_model
+    from handnum.web.tasks import read_upload
 
-    seen = []
+    doc = pdf(cv2.imencode(".jpg", sheet("7 1"))[1].tobytes(), 270, 160, pages=30)
+    r = post_image(client, doc, "?page=17", "application/pdf")  # read in a worker process
+    assert r.status_code == 200 and r.json()["page"] == 17 and r.headers["x-page-count"] == "30"
+    seen = []  # what the workers run, run here: only page 17 is rendered
     real = pdf_module.render_page
     monkeypatch.setattr(pdf_module, "render_page", lambda doc, i, *a: seen.append(i) or real(doc, i, *a))
-    doc = pdf(cv2.imencode(".jpg", sheet("7 1"))[1].tobytes(), 270, 160, pages=30)
-    r = post_image(client, doc, "?page=17", "application/pdf")
-    assert r.status_code == 200 and r.json()["page"] == 17 and r.headers["x-page-count"] == "30"
-    assert seen == [17]
+    out, count = read_upload(load_model(), doc, "doc.pdf", pipeline.Options(), 17, False)
+    assert count == 30 and out[0]["page"] == 17 and seen == [17]
 
 
 @pytest.mark.parametrize("data, ctype, status", [
