@@ -11,7 +11,7 @@ import pytest
 
 import handnum
 from handnum import decoders, io, pdf
-from handnum.errors import ImageError
+from handnum.errors import ImageError, ImageTooLarge
 from handnum.headers import read_header
 
 from .conftest import make_pdf, tiff_claiming
@@ -103,11 +103,11 @@ def test_sizes_claimed_by_headers_are_refused_before_decoding(name, no_decoding,
     data = CLAIMS[name]
     header = read_header(data)
     assert header is not None and header.pixels > io.MAX_PIXELS, header
-    with pytest.raises(ImageError, match="image too large"):
+    with pytest.raises(ImageTooLarge, match="image too large"):
         io.load(data, name=name)
     path = tmp_path / "claims.bin"  # from a path too: refused through a memory map, the file unread
     path.write_bytes(data)
-    with pytest.raises(ImageError, match="image too large"):
+    with pytest.raises(ImageTooLarge, match="image too large"):
         handnum.read(path)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from .errors import ImageError
+from .errors import ImageError, ImageTooLarge
 from .headers import Header
 
 BAND_BYTES = 1 << 22  # rows converted at a time when putting a transparent page on white paper
@@ -24,7 +24,7 @@ def check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
     if width <= 0 or height <= 0:
         raise ImageError(f"{name}: image has zero size ({width}x{height})")
     if width * height > max_pixels:
-        raise ImageError(f"{name}: image too large: {width}x{height} = {width * height / 1e6:.1f} MP "
+        raise ImageTooLarge(f"{name}: image too large: {width}x{height} = {width * height / 1e6:.1f} MP "
                          f"(limit {max_pixels / 1e6:.0f} MP, see --max-pixels)")
 
 

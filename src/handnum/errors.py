@@ -9,6 +9,10 @@ class ImageError(HandnumError):
     """An input could not be loaded as an image (unreadable, empty, truncated, too large)."""
 
 
+class ImageTooLarge(ImageError):
+    """An input over a limit (pixels, decoding memory, PDF pages): refused before it is decoded."""
+
+
 class ModelError(HandnumError):
     """The model file or its card is missing, corrupt or does not match."""
 

@@ -18,7 +18,7 @@ from typing import Union
 import numpy as np
 
 from .decoders import as_bgr, check_pixels, decode_image, on_white, peak_bytes, quiet_stderr  # noqa: F401
-from .errors import ImageError
+from .errors import ImageError, ImageTooLarge
 from .headers import SUPPORTED, Header, read_header, sniff  # noqa: F401 - io's API
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".pdf"}
@@ -51,7 +51,7 @@ def check_header(header: Header, data, max_pixels: int, name: str) -> None:
     need, budget = peak_bytes(header, data) + len(data), DECODE_BYTES_PER_PIXEL * max_pixels
     if need > budget:
         what = f"{8 * header.sample_bytes}-bit{' with alpha' if header.alpha else ''} {header.kind.upper()}"
-        raise ImageError(f"{name}: image too large to decode: {header.width}x{header.height} {what} needs about "
+        raise ImageTooLarge(f"{name}: image too large to decode: {header.width}x{header.height} {what} needs about "
                          f"{need / 1e6:.0f} MB (limit {budget / 1e6:.0f} MB, {DECODE_BYTES_PER_PIXEL} bytes a "
                          f"pixel of --max-pixels)")
 

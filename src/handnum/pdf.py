@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ImageError
+from .errors import ImageError, ImageTooLarge
 from .decoders import as_bgr, quiet_stderr
 from .io import PageImage, Pages
 
@@ -26,7 +26,7 @@ def open_pdf(source: bytes | str, name: str, max_pixels: int, max_pages: int, dp
         if count == 0:
             raise ImageError(f"{name}: PDF has no pages")
         if count > max_pages:
-            raise ImageError(f"{name}: PDF has {count} pages (limit {max_pages}, see --max-pages)")
+            raise ImageTooLarge(f"{name}: PDF has {count} pages (limit {max_pages}, see --max-pages)")
     except BaseException:
         pdf.close()
         raise

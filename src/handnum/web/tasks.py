@@ -16,7 +16,7 @@ import cv2
 
 from .. import io, pipeline
 from ..classify import classify
-from ..errors import ImageError, ModelError
+from ..errors import ImageError, ImageTooLarge, ModelError
 from ..model import Model
 
 MAX_CROP = 2_000_000            # bytes of a correction crop
@@ -36,7 +36,7 @@ class ApiError(Exception):
 
 def image_error(e: ImageError) -> ApiError:
     """413 for an image over the pixel limit, 422 for one that cannot be decoded."""
-    return ApiError(413 if "too large" in str(e) or "pages (limit" in str(e) else 422, str(e))
+    return ApiError(413 if isinstance(e, ImageTooLarge) else 422, str(e))
 
 
 def check_image(data: bytes, max_pixels: int, name: str) -> str:
