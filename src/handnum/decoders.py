@@ -140,7 +140,10 @@ def decode_image(data: bytes, header: Header, name: str, max_pixels: int) -> np.
     check_pixels(image.shape[1], image.shape[0], max_pixels, name)
     if image.ndim == 3 and image.shape[2] in (2, 4):
         if image[:, :, -1].min() == np.iinfo(image.dtype).max:  # opaque after all: drop the alpha
-            image = image[:, :, :1].repeat(3, axis=2) if image.shape[2] == 2 else image[:, :, :3]
+            if image.shape[2] == 2:
+                image = image[:, :, :1].repeat(3, axis=2)
+            else:  # one pass into a new BGR page (a view of 3 channels would be copied again later)
+                image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
         else:
             return on_white(image, reuse=True)
     if image.dtype == np.uint16:
@@ -157,9 +160,10 @@ def _cv_reason(e: cv2.error) -> str:
 def _spng_reads(data: bytes, header: Header) -> bool:
     """Whether libspng decodes this PNG: an alpha channel, or 8-bit grey or RGB without a tRNS chunk
     (libspng would ignore it: OpenCV applies it); not palettes, other depths, nor an EXIF turn to
-    apply (OpenCV's)."""
+    apply (OpenCV's). `data.find`, not `in`: on a memory-mapped file `in` walks it byte by byte
+    (58 ms against 2.5 ms for the 4 MB seed photo)."""
     color, depth = data[25], data[24]
-    return b"eXIf" not in data and (color in (4, 6) or (depth == 8 and color in (0, 2) and not header.alpha))
+    return data.find(b"eXIf") < 0 and (color in (4, 6) or (depth == 8 and color in (0, 2) and not header.alpha))
 
 
 def _png_fast(data: bytes) -> np.ndarray | None:
