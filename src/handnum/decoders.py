@@ -25,7 +25,7 @@ def check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
         raise ImageError(f"{name}: image has zero size ({width}x{height})")
     if width * height > max_pixels:
         raise ImageTooLarge(f"{name}: image too large: {width}x{height} = {width * height / 1e6:.1f} MP "
-                         f"(limit {max_pixels / 1e6:.0f} MP, see --max-pixels)")
+                            f"(limit {max_pixels / 1e6:.0f} MP, see --max-pixels)")
 
 
 _quiet = {"depth": 0, "saved": -1}

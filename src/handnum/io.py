@@ -51,9 +51,9 @@ def check_header(header: Header, data, max_pixels: int, name: str) -> None:
     need, budget = peak_bytes(header, data) + len(data), DECODE_BYTES_PER_PIXEL * max_pixels
     if need > budget:
         what = f"{8 * header.sample_bytes}-bit{' with alpha' if header.alpha else ''} {header.kind.upper()}"
-        raise ImageTooLarge(f"{name}: image too large to decode: {header.width}x{header.height} {what} needs about "
-                         f"{need / 1e6:.0f} MB (limit {budget / 1e6:.0f} MB, {DECODE_BYTES_PER_PIXEL} bytes a "
-                         f"pixel of --max-pixels)")
+        raise ImageTooLarge(f"{name}: image too large to decode: {header.width}x{header.height} {what} needs "
+                            f"about {need / 1e6:.0f} MB (limit {budget / 1e6:.0f} MB, {DECODE_BYTES_PER_PIXEL} bytes "
+                            f"a pixel of --max-pixels)")
 
 
 class Pages:

@@ -35,7 +35,8 @@ class ApiError(Exception):
 
 
 def image_error(e: ImageError) -> ApiError:
-    """413 for an image over the pixel limit, 422 for one that cannot be decoded."""
+    """413 for an input over a limit (`ImageTooLarge`: pixels, decoding memory, PDF pages), 422 for one
+    that cannot be decoded."""
     return ApiError(413 if isinstance(e, ImageTooLarge) else 422, str(e))
 
 
