@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .errors import HandnumError, ImageError, OutputError, one_line
 from .io import MAX_PAGES
+from .pipeline import Options
 from .batch.cli import add_parsers as add_batch_parsers
 from .train.finetune_cli import add_parser as add_finetune_parser
 from .web.cli import add_parser as add_serve_parser
@@ -26,6 +27,16 @@ def cmd_train(args: argparse.Namespace) -> int:
                       font_negatives=args.font_negatives, as_candidates=args.as_candidates, crowd=args.crowd,
                       command="handnum " + shlex.join(args.argv))
     train(cfg)
+    return 0
+
+
+def cmd_train_judge(args: argparse.Namespace) -> int:
+    from .judge.train import JudgeConfig, train
+
+    cfg = JudgeConfig(out=args.out, pages=args.pages, val_pages=args.val_pages, data=args.data, epochs=args.epochs,
+                      lr=args.lr, seed=args.seed, threads=args.threads, workers=args.workers, resume=args.resume)
+    card = train(cfg)
+    print(json.dumps({"judge": str(Path(args.out) / "judge.onnx"), "held_out": card["held_out"]}))
     return 0
 
 
@@ -74,7 +85,7 @@ def _input(path: str):
 
 def _read_options(args: argparse.Namespace) -> dict:
     return {"model": args.model, "min_confidence": args.min_confidence, "max_pixels": args.max_pixels,
-            "max_pages": args.max_pages}
+            "max_pages": args.max_pages, "judge": args.judge}
 
 
 def _error(message: object) -> None:
@@ -225,6 +236,9 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-pixels", type=int, default=80_000_000, help="refuse larger images (default 80 MP)")
     p.add_argument("--max-pages", type=int, default=MAX_PAGES,
                    help=f"refuse PDFs of more pages, before rendering any (default {MAX_PAGES})")
+    p.add_argument("--judge", action=argparse.BooleanOptionalAction, default=Options.judge,
+                   help="let the learned judge set aside printed text, letters and marks read as digits "
+                        f"(default: {'on' if Options.judge else 'off'})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,6 +269,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--crowd", type=int, default=0,
                    help="add N digits cut out of rows of touching digits: trains the splitter's piece model")
     t.set_defaults(func=cmd_train)
+
+    j = sub.add_parser("train-judge", help="train the judge that tells handwritten digits from print, letters "
+                       "and marks, on generated pages (needs handnum[train])")
+    j.add_argument("--data", help="MNIST folder (default: $HANDNUM_DATA)")
+    j.add_argument("--out", default="runs/judge", help="folder for page shards, checkpoints, ONNX and card")
+    j.add_argument("--pages", type=int, default=1000, help="generated training pages (default 1000)")
+    j.add_argument("--val-pages", type=int, default=120, help="held-out pages, MNIST test digits (default 120)")
+    j.add_argument("--epochs", type=int, default=8)
+    j.add_argument("--lr", type=float, default=1e-3)
+    j.add_argument("--seed", type=int, default=0)
+    j.add_argument("--threads", type=int, help="torch CPU threads")
+    j.add_argument("--workers", type=int, default=2, help="processes drawing and reading pages")
+    j.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    j.set_defaults(func=cmd_train_judge)
 
     d = sub.add_parser("digit", help="read one digit per image (photo or crop of a single digit)")
     d.add_argument("images", nargs="+", help="image files, or - for standard input")

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from . import curves, deskew, forms, io, layout, orient, paper, preprocess, recheck, segment, sizes, touching, words
+from .judge import model as judge
 from .model import NOT_A_DIGIT, Model, load_model
 from .normalize import candidate_images
 from .results import Digit, Line, Number, Page, Rejected
@@ -32,6 +33,7 @@ class Options:
     find_paper: bool = True       # a sheet on a contrasting background: read only the sheet
     orient: bool = True           # a page photographed sideways or upside down is turned upright
     deskew: bool = True           # a page photographed at an angle (up to ±45°) is straightened
+    judge: bool = False           # the learned judge sets aside printed text, letters and marks read as digits
     model: str | None = None      # model file (default: $HANDNUM_MODEL or the shipped one)
 
     def __post_init__(self):
@@ -150,6 +152,11 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             digits[i] = Digit(box, cls, float(p[cls]), [(int(k), float(p[k])) for k in top])
             digit_idx.append(i)
 
+    if opts.judge and digit_idx:  # the learned judge: printed text, letters and marks read as digits are set aside
+        why, sure = judge.verdicts(preprocess.to_gray(original), np.array([digits[i].box for i in digit_idx]),
+                                   np.array([digits[i].confidence for i in digit_idx]))
+        rejected += [Rejected(digits[i].box, r, float(q)) for i, r, q in zip(digit_idx, why, sure) if r]
+        digit_idx = [i for i, r in zip(digit_idx, why) if not r]
     lines = []
     if digit_idx:
         joined = None if cells is None else cells[np.ix_(digit_idx, digit_idx)]

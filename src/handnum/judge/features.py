@@ -1,0 +1,58 @@
+"""What the judge sees of a mark: the mark itself, its line around it at the mark's own scale, and
+its size against the page's other marks. Shared by training and reading, numpy and OpenCV only.
+
+Both crops are ink maps in [0, 1] (ink bright), normalised by the paper and ink levels of the
+context window, so a faint mark beside dark ones stays faint.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MARK = 32                 # the mark: a square window 1.3× its longer side, as MARK×MARK
+CONTEXT = (32, 128)       # its line: 3× its height tall, 12× its height wide, as 32×128
+SCALARS = 4               # log height / page median, log width / height, digit confidence, log height / page size
+VERSION = "judge-inputs-v1"
+
+
+def _window(gray: np.ndarray, cx: float, cy: float, w: float, h: float, size: tuple[int, int]) -> np.ndarray:
+    """The (w × h) window of `gray` centred on (cx, cy), paper-coloured beyond the image, as `size` (rows, cols)."""
+    x0, y0 = int(round(cx - w / 2)), int(round(cy - h / 2))
+    x1, y1 = x0 + max(1, int(round(w))), y0 + max(1, int(round(h)))
+    H, W = gray.shape
+    crop = gray[max(0, y0):min(H, y1), max(0, x0):min(W, x1)]
+    if crop.size == 0:
+        return np.full(size, 255, np.uint8)
+    pad = (max(0, -y0), max(0, y1 - H), max(0, -x0), max(0, x1 - W))
+    if any(pad):
+        crop = cv2.copyMakeBorder(crop, *pad, cv2.BORDER_CONSTANT, value=int(np.percentile(crop, 90)))
+    interp = cv2.INTER_AREA if crop.shape[0] > size[0] else cv2.INTER_LINEAR
+    return cv2.resize(crop, (size[1], size[0]), interpolation=interp)
+
+
+def inputs(gray: np.ndarray, boxes: np.ndarray, confidence: np.ndarray):
+    """Judge inputs for marks at `boxes` (N, 4: x0, y0, x1, y1) on the grey page `gray` (uint8).
+
+    Returns marks (N, 1, 32, 32), context (N, 1, 32, 128) float32 in [0, 1] and scalars (N, 4) float32.
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    n = len(boxes)
+    marks = np.zeros((n, 1, MARK, MARK), np.float32)
+    context = np.zeros((n, 1) + CONTEXT, np.float32)
+    w = np.maximum(1.0, boxes[:, 2] - boxes[:, 0])
+    h = np.maximum(1.0, boxes[:, 3] - boxes[:, 1])
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        ctx = _window(gray, cx, cy, 12 * h[i], 3 * h[i], CONTEXT).astype(np.float32)
+        side = 1.3 * max(w[i], h[i])
+        own = _window(gray, cx, cy, side, side, (MARK, MARK)).astype(np.float32)
+        paper = np.percentile(ctx, 80)
+        dark = min(float(own.min()), float(ctx.min()))
+        span = max(25.0, paper - dark)
+        context[i, 0] = np.clip((paper - ctx) / span, 0, 1)
+        marks[i, 0] = np.clip((paper - own) / span, 0, 1)
+    median = np.median(h) if n else 1.0
+    page = np.sqrt(gray.shape[0] * gray.shape[1])
+    scalars = np.stack([np.log(h / median), np.log(w / h), np.asarray(confidence, np.float64).reshape(-1),
+                        np.log(h / page) + 3.0], axis=1).astype(np.float32) if n else np.zeros((0, SCALARS), np.float32)
+    return marks, context, scalars

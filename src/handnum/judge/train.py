@@ -1,0 +1,166 @@
+"""Train the judge on shards from `collect`, export it to ONNX with its card.
+
+    handnum train-judge --pages 1000 --out runs/judge --epochs 8
+
+Shards are collected first where missing (training pages from MNIST training digits; held-out
+pages from MNIST test digits and seeds training never uses). After each epoch `last.pt` (model,
+optimiser, epoch, history) is written, and `best.pt` when held-out accuracy improves; `--resume`
+continues from `last.pt`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..model import card_path, sha256_file
+from . import collect, features
+from .model import KINDS
+
+VAL_SEED = 9_000_000  # held-out pages start here; training pages start at 0
+
+
+@dataclass
+class JudgeConfig:
+    out: str = "runs/judge"
+    pages: int = 1000         # training pages (collected in shards of collect.PAGES)
+    val_pages: int = 120
+    data: str | None = None   # MNIST folder
+    epochs: int = 8
+    lr: float = 1e-3
+    batch_size: int = 256
+    seed: int = 0
+    threads: int | None = None
+    workers: int = 2
+    resume: bool = False
+
+
+def _branch(channels: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for a, b in zip(channels, channels[1:]):
+        layers += [nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU(), nn.MaxPool2d(2)]
+    return nn.Sequential(*layers)
+
+
+class JudgeNet(nn.Module):
+    """Two small CNNs (the mark 32×32, its line 32×128) and the size scalars → logits over KINDS."""
+
+    def __init__(self):
+        super().__init__()
+        self.mark = _branch([1, 16, 32, 64])      # → 64 × 4 × 4
+        self.context = _branch([1, 16, 32, 48])   # → 48 × 4 × 16
+        self.head = nn.Sequential(nn.Linear(64 * 16 + 48 * 2 * 4 + features.SCALARS, 192), nn.ReLU(),
+                                  nn.Dropout(0.3), nn.Linear(192, len(KINDS)))
+
+    def forward(self, mark, context, scalars):
+        a = self.mark(mark).flatten(1)
+        b = F.adaptive_avg_pool2d(self.context(context), (2, 4)).flatten(1)
+        return self.head(torch.cat([a, b, scalars], 1))
+
+
+def load_shards(folder: str | Path) -> dict[str, np.ndarray]:
+    paths = sorted(Path(folder).glob("shard-*.npz"))
+    parts = [dict(np.load(p)) for p in paths]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+
+
+def _tensors(d: dict[str, np.ndarray], idx: np.ndarray):
+    return (torch.from_numpy(d["marks"][idx].astype(np.float32) / 255), torch.from_numpy(d["context"][idx].astype(np.float32) / 255),
+            torch.from_numpy(d["scalars"][idx]), torch.from_numpy(d["labels"][idx].astype(np.int64)))
+
+
+def _augment(g: torch.Generator, mark, context, scalars):
+    """Ink strength varies between pens and photos: scale both crops by one factor per sample."""
+    k = 0.6 + 0.6 * torch.rand(len(mark), 1, 1, 1, generator=g)
+    return (mark * k).clamp(0, 1), (context * k).clamp(0, 1), scalars
+
+
+def evaluate(net: JudgeNet, d: dict[str, np.ndarray]) -> dict:
+    """Held-out accuracy, and precision / recall of "digit" (the verdict that keeps a mark)."""
+    net.eval()
+    preds = []
+    with torch.no_grad():
+        for i in range(0, len(d["labels"]), 1024):
+            m, c, s, _ = _tensors(d, np.arange(i, min(i + 1024, len(d["labels"]))))
+            preds.append(net(m, c, s).argmax(1).numpy())
+    pred, true = np.concatenate(preds), d["labels"].astype(np.int64)
+    confusion = np.zeros((len(KINDS), len(KINDS)), np.int64)
+    np.add.at(confusion, (true, pred), 1)
+    tp = confusion[0, 0]
+    return {"accuracy": round(float((pred == true).mean()), 4), "n": int(len(true)),
+            "digit_precision": round(float(tp / max(1, confusion[:, 0].sum())), 4),
+            "digit_recall": round(float(tp / max(1, confusion[0].sum())), 4), "confusion": confusion.tolist()}
+
+
+def export(net: JudgeNet, path: Path, **card) -> dict:
+    """Write `net` as ONNX (inputs mark, context, scalars; output logits) and its card."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    net = net.eval().cpu()
+    dummy = (torch.zeros(1, 1, features.MARK, features.MARK), torch.zeros((1, 1) + features.CONTEXT),
+             torch.zeros(1, features.SCALARS))
+    torch.onnx.export(net, dummy, str(path), input_names=["mark", "context", "scalars"], output_names=["logits"],
+                      dynamic_axes={k: {0: "n"} for k in ("mark", "context", "scalars", "logits")}, opset_version=17,
+                      dynamo=False)
+    card = {"name": "judge", "classes": list(KINDS), "inputs": features.VERSION,
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **card,
+            "sha256": sha256_file(path)}
+    card_path(path).write_text(json.dumps(card, indent=1) + "\n")
+    return card
+
+
+def train(cfg: JudgeConfig, progress=print) -> dict:
+    out = Path(cfg.out)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.set_flush_denormal(True)  # tiny weights and gradients would slow every CPU op
+    shards = -(-cfg.pages // collect.PAGES)
+    collect.collect(out / "train", shards, 0, cfg.data, "train", cfg.workers, progress)
+    collect.collect(out / "val", -(-cfg.val_pages // collect.PAGES), VAL_SEED, cfg.data, "test", cfg.workers, progress)
+    data, val = load_shards(out / "train"), load_shards(out / "val")
+    counts = np.bincount(data["labels"], minlength=len(KINDS))
+    # rare kinds weigh a little more, not in full: a real digit set aside costs more than a letter kept
+    weight = torch.tensor((counts.sum() / np.maximum(counts, 1)) ** 0.25, dtype=torch.float32)
+    torch.manual_seed(cfg.seed)
+    net = JudgeNet()
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    start, history, best = 0, [], -1.0
+    if cfg.resume and (out / "last.pt").exists():
+        state = torch.load(out / "last.pt", weights_only=False)
+        net.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
+        start, history, best = state["epoch"], state["history"], state["best"]
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * (-(-len(data["labels"]) // cfg.batch_size)),
+                                                last_epoch=start * (-(-len(data["labels"]) // cfg.batch_size)) - 1)
+    for epoch in range(start, cfg.epochs):
+        g = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
+        order = torch.randperm(len(data["labels"]), generator=g).numpy()
+        net.train()
+        t0, total = time.time(), 0.0
+        for i in range(0, len(order), cfg.batch_size):
+            m, c, s, y = _tensors(data, order[i:i + cfg.batch_size])
+            m, c, s = _augment(g, m, c, s)
+            loss = F.cross_entropy(net(m, c, s), y, weight=weight)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(y)
+        scores = evaluate(net, val)
+        history.append({"epoch": epoch + 1, "loss": round(total / len(order), 4), "seconds": round(time.time() - t0, 1),
+                        **{k: v for k, v in scores.items() if k != "confusion"}})
+        progress(json.dumps(history[-1]))
+        if scores["accuracy"] > best:
+            best = scores["accuracy"]
+            torch.save({"model": net.state_dict(), "scores": scores}, out / "best.pt")
+        torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "history": history,
+                    "best": best}, out / "last.pt")
+    net.load_state_dict(torch.load(out / "best.pt", weights_only=False)["model"])
+    scores = evaluate(net, val)
+    return export(net, out / "judge.onnx", held_out=scores, training={**asdict(cfg), "history": history,
+                  "samples": int(len(data["labels"])), "per_kind": dict(zip(KINDS, counts.tolist()))})
