@@ -130,3 +130,29 @@ def test_train_judge_collects_trains_resumes_and_exports(tmp_path, mnist_dir):
     assert judge.card["held_out"]["n"] > 0
     gray = np.full((60, 200), 230, np.uint8)
     assert judge(gray, np.array([[10, 10, 30, 50]]), np.array([0.9])).shape == (1, len(KINDS))
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="no judge model shipped")
+@pytest.mark.parametrize("layout", ["scores", "form"])
+def test_a_page_with_print_letters_and_marks_reads_only_its_handwritten_digits(layout, mnist_dir):
+    """Generated validation page (MNIST test digits, a seed no training uses): with the judge, next to
+    nothing but handwritten digits is reported, and the digits read right without it are kept."""
+    from handnum import mnist
+    from handnum.pipeline import Options, read_image
+
+    m = mnist.load(mnist_dir)
+    scene = scenes.draw_scene(9_700_000 + scenes.LAYOUTS.index(layout), (m.test_images, m.test_labels), layout)
+
+    def counts(judge: bool) -> tuple[int, int]:
+        right = elsewhere = 0
+        for d in read_image(scene.image, options=Options(judge=judge)).digits:
+            cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+            under = [it for it in scene.items if it.box[0] <= cx < it.box[2] and it.box[1] <= cy < it.box[3]]
+            right += any(it.kind == "digit" and it.text == str(d.digit) for it in under)
+            elsewhere += bool(under) and not any(it.kind == "digit" for it in under)
+        return right, elsewhere
+
+    right_off, false_off = counts(False)
+    right_on, false_on = counts(True)
+    assert false_on <= 3 and (false_on < false_off or false_off == 0)
+    assert right_on >= 0.95 * right_off

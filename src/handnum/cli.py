@@ -34,7 +34,8 @@ def cmd_train_judge(args: argparse.Namespace) -> int:
     from .judge.train import JudgeConfig, train
 
     cfg = JudgeConfig(out=args.out, pages=args.pages, val_pages=args.val_pages, data=args.data, epochs=args.epochs,
-                      lr=args.lr, seed=args.seed, threads=args.threads, workers=args.workers, resume=args.resume)
+                      lr=args.lr, seed=args.seed, threads=args.threads, workers=args.workers, resume=args.resume,
+                      digit_keep=args.digit_keep, first_seed=args.first_seed, init=args.init)
     card = train(cfg)
     print(json.dumps({"judge": str(Path(args.out) / "judge.onnx"), "held_out": card["held_out"]}))
     return 0
@@ -282,6 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--threads", type=int, help="torch CPU threads")
     j.add_argument("--workers", type=int, default=2, help="processes drawing and reading pages")
     j.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    j.add_argument("--first-seed", type=int, default=0, help="seed of the first training page (default 0)")
+    j.add_argument("--init", help="start from the weights of a best.pt or last.pt (fine-tuning)")
+    j.add_argument("--digit-keep", type=float, default=0.35,
+                   help="share of the digit samples each epoch sees (default 0.35; the model is corrected for it)")
     j.set_defaults(func=cmd_train_judge)
 
     d = sub.add_parser("digit", help="read one digit per image (photo or crop of a single digit)")

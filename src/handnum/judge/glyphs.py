@@ -121,7 +121,7 @@ class Hand:
         self.hershey = HERSHEY_HAND[int(rng.integers(len(HERSHEY_HAND)))]
         self.height = height
         self.width = max(1.0, height * np.exp(rng.uniform(np.log(0.025), np.log(0.14))))  # fine to broad pens
-        self.mnist_share = rng.uniform(0.75, 1.0)  # the rest of the digits come from the writer's font
+        self.mnist_share = rng.uniform(0.4, 1.0)  # the rest of the digits come from the writer's font
 
     def _size(self, scale: float = 1.0) -> int:
         return max(6, int(self.height * scale * self.rng.uniform(0.88, 1.1)))
@@ -131,14 +131,24 @@ class Hand:
             pool = np.flatnonzero(self.labels == label)
             src = mnist_digit(self.images[pool[int(self.rng.integers(len(pool)))]])
         else:
-            src = font_text(self.font, str(label), 64, self.hershey)
+            src = self._coarse(font_text(self.font, str(label), 64, self.hershey))
         return pen(self.rng, src, self._size(), self.width)
+
+    def _coarse(self, alpha: np.ndarray) -> np.ndarray:
+        """Most font glyphs pass through MNIST's own resolution (about 20 px tall), as MNIST digits did:
+        a letter and a digit must not be told apart by how they were rendered."""
+        if self.rng.random() < 0.3 or alpha.shape[0] < 8:
+            return alpha
+        k = self.rng.uniform(16, 26) / alpha.shape[0]
+        small = cv2.resize(alpha, (max(1, round(alpha.shape[1] * k)), max(1, round(alpha.shape[0] * k))),
+                           interpolation=cv2.INTER_AREA)
+        return cv2.resize(small, (alpha.shape[1], alpha.shape[0]), interpolation=cv2.INTER_LINEAR)
 
     def word(self, text: str, scale: float = 1.0) -> np.ndarray:
         """A word (letters, or any text) in the writer's hand; lowercase letters are smaller than digits."""
         small = text.islower() and not any(c in "bdfhklt" for c in text)
         px = self._size(scale * (0.65 if small else 1.0))
-        return pen(self.rng, font_text(self.font, text, 64, self.hershey), px, self.width)
+        return pen(self.rng, self._coarse(font_text(self.font, text, 64, self.hershey)), px, self.width)
 
 
 def printed(rng: np.random.Generator, text: str, px: int, font: str | None = None) -> np.ndarray:

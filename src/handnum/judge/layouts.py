@@ -147,20 +147,27 @@ def table(rng, c, new_hand, new_number, printed_values: float = 0.0):
     cols, rows = _cells(rng, x0, y0, n_cols, n_rows, cw, ch)
     _grid(c, x0, y0, cols, rows, int(rng.integers(1, 4)))
     px = int(ch * rng.uniform(0.3, 0.55))
-    font = None if rng.random() < 0.3 else glyphs.font_files("print")[0] if glyphs.font_files("print") else None
+    fonts = glyphs.font_files("print")
+    font = fonts[int(rng.integers(len(fonts)))] if fonts and rng.random() < 0.7 else None  # one font per table, or mixed
     if rng.random() < 0.7:
         printed(rng, c, HEADINGS[int(rng.integers(len(HEADINGS)))], x0, max(2, y0 - px - 15), px + 4, font)
     hand = new_hand(ch * rng.uniform(0.4, 0.75))
     answers = rng.choice(4, size=n_cols, p=[0.6, 0.15, 0.1, 0.15])  # per column: numbers, letters, marks, printed
     answers[0] = 3
+    numbered, parts, first = rng.random() < 0.5, rng.random() < 0.25, int(rng.integers(0, 8))
     for j in range(n_rows):
         top, base = rows[j], rows[j + 1] - int(ch * rng.uniform(0.12, 0.25))
         for i in range(n_cols):
             left = cols[i] + int(cw * rng.uniform(0.08, 0.3))
-            if j == 0:
-                printed(rng, c, HEADINGS[int(rng.integers(len(HEADINGS)))][:max(2, cw // px)], cols[i] + 4, top + 4, px, font)
+            if j == 0:  # the header: titles, or question numbers across
+                text = str(i + first) if numbered and i else HEADINGS[int(rng.integers(len(HEADINGS)))][:max(2, cw // px)]
+                printed(rng, c, text, cols[i] + 4, top + 4, px, font)
+            elif j == 1 and parts and i:  # parts of each question: a, b
+                for k, letter in enumerate("ab"):
+                    printed(rng, c, letter, cols[i] + 4 + k * cw // 2, top + 4, px, font)
             elif answers[i] == 3 or rng.random() < printed_values:
-                text = str(j) if i == 0 and rng.random() < 0.7 else str(int(rng.integers(0, 101)))
+                text = str(j) if i == 0 and rng.random() < 0.6 else str(int(rng.integers(0, 101)))
+                text = LABELS[int(rng.integers(len(LABELS)))] if i == 0 and rng.random() < 0.25 else text
                 printed(rng, c, text, left, top + (ch - px) // 2, px, font)
             elif rng.random() < 0.12:
                 continue

@@ -99,6 +99,8 @@ def photograph(rng: np.random.Generator, c: Canvas, note: bool = False) -> np.nd
     hand_ink = np.array([rng.uniform(90, 200), rng.uniform(0, 60), rng.uniform(0, 40)]) if rng.random() < 0.4 \
         else np.full(3, rng.uniform(0, 60))
     print_ink = np.full(3, rng.uniform(0, 50))
+    if rng.random() < 0.3:  # forms and mark sheets are often printed in red, blue or green
+        print_ink = rng.permutation([rng.uniform(150, 230), rng.uniform(0, 90), rng.uniform(0, 90)])
     line_ink = np.array([rng.uniform(120, 220), rng.uniform(100, 200), rng.uniform(60, 200)]) if rng.random() < 0.5 \
         else np.full(3, rng.uniform(0, 120))
     img = np.ones((h, w, 3), np.float32) * paper

@@ -40,6 +40,9 @@ class JudgeConfig:
     threads: int | None = None
     workers: int = 2
     resume: bool = False
+    digit_keep: float = 0.35  # share of the (plentiful) digit samples each epoch sees, a new draw per epoch
+    first_seed: int = 0       # seed of the first training page (another range: new pages in another run)
+    init: str | None = None   # start from the weights of a best.pt or last.pt
 
 
 def _branch(channels: list[int]) -> nn.Sequential:
@@ -52,8 +55,10 @@ def _branch(channels: list[int]) -> nn.Sequential:
 class JudgeNet(nn.Module):
     """Two small CNNs (the mark 32×32, its line 32×128) and the size scalars → logits over KINDS."""
 
-    def __init__(self):
+    def __init__(self, digit_keep: float = 1.0):
         super().__init__()
+        # epochs see a share of the digits only: their logit gets back the odds the subsampling took away
+        self.register_buffer("prior", torch.tensor([-np.log(digit_keep)] + [0.0] * (len(KINDS) - 1), dtype=torch.float32))
         self.mark = _branch([1, 16, 32, 64])      # → 64 × 4 × 4
         self.context = _branch([1, 16, 32, 48])   # → 48 × 4 × 16
         self.head = nn.Sequential(nn.Linear(64 * 16 + 48 * 2 * 4 + features.SCALARS, 192), nn.ReLU(),
@@ -62,7 +67,7 @@ class JudgeNet(nn.Module):
     def forward(self, mark, context, scalars):
         a = self.mark(mark).flatten(1)
         b = F.adaptive_avg_pool2d(self.context(context), (2, 4)).flatten(1)
-        return self.head(torch.cat([a, b, scalars], 1))
+        return self.head(torch.cat([a, b, scalars], 1)) + self.prior
 
 
 def load_shards(folder: str | Path) -> dict[str, np.ndarray]:
@@ -121,31 +126,37 @@ def train(cfg: JudgeConfig, progress=print) -> dict:
         torch.set_num_threads(cfg.threads)
     torch.set_flush_denormal(True)  # tiny weights and gradients would slow every CPU op
     shards = -(-cfg.pages // collect.PAGES)
-    collect.collect(out / "train", shards, 0, cfg.data, "train", cfg.workers, progress)
+    collect.collect(out / "train", shards, cfg.first_seed, cfg.data, "train", cfg.workers, progress)
     collect.collect(out / "val", -(-cfg.val_pages // collect.PAGES), VAL_SEED, cfg.data, "test", cfg.workers, progress)
     data, val = load_shards(out / "train"), load_shards(out / "val")
     counts = np.bincount(data["labels"], minlength=len(KINDS))
-    # rare kinds weigh a little more, not in full: a real digit set aside costs more than a letter kept
-    weight = torch.tensor((counts.sum() / np.maximum(counts, 1)) ** 0.25, dtype=torch.float32)
+    is_digit = data["labels"] == 0
+    per_epoch = int((~is_digit).sum() + cfg.digit_keep * is_digit.sum())
     torch.manual_seed(cfg.seed)
-    net = JudgeNet()
+    net = JudgeNet(cfg.digit_keep)
+    if cfg.init:
+        state = torch.load(cfg.init, weights_only=False)["model"]
+        state["prior"] = net.prior  # this run's own digit share
+        net.load_state_dict(state)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
     start, history, best = 0, [], -1.0
     if cfg.resume and (out / "last.pt").exists():
         state = torch.load(out / "last.pt", weights_only=False)
         net.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
         start, history, best = state["epoch"], state["history"], state["best"]
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * (-(-len(data["labels"]) // cfg.batch_size)),
-                                                last_epoch=start * (-(-len(data["labels"]) // cfg.batch_size)) - 1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * (-(-per_epoch // cfg.batch_size)),
+                                                last_epoch=start * (-(-per_epoch // cfg.batch_size)) - 1)
     for epoch in range(start, cfg.epochs):
         g = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
-        order = torch.randperm(len(data["labels"]), generator=g).numpy()
+        digits = np.flatnonzero(is_digit)[torch.randperm(int(is_digit.sum()), generator=g).numpy()]
+        chosen = np.concatenate([np.flatnonzero(~is_digit), digits[:per_epoch - int((~is_digit).sum())]])
+        order = chosen[torch.randperm(len(chosen), generator=g).numpy()]
         net.train()
         t0, total = time.time(), 0.0
         for i in range(0, len(order), cfg.batch_size):
             m, c, s, y = _tensors(data, order[i:i + cfg.batch_size])
             m, c, s = _augment(g, m, c, s)
-            loss = F.cross_entropy(net(m, c, s), y, weight=weight)
+            loss = F.cross_entropy(net(m, c, s) - net.prior, y)  # the prior is for reading, not training
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -160,7 +171,7 @@ def train(cfg: JudgeConfig, progress=print) -> dict:
             torch.save({"model": net.state_dict(), "scores": scores}, out / "best.pt")
         torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "history": history,
                     "best": best}, out / "last.pt")
-    net.load_state_dict(torch.load(out / "best.pt", weights_only=False)["model"])
+    net.load_state_dict(torch.load(out / "best.pt", weights_only=False)["model"])  # its prior too
     scores = evaluate(net, val)
     return export(net, out / "judge.onnx", held_out=scores, training={**asdict(cfg), "history": history,
                   "samples": int(len(data["labels"])), "per_kind": dict(zip(KINDS, counts.tolist()))})
