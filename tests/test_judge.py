@@ -156,3 +156,14 @@ def test_a_page_with_print_letters_and_marks_reads_only_its_handwritten_digits(l
     right_on, false_on = counts(True)
     assert false_on <= 3 and (false_on < false_off or false_off == 0)
     assert right_on >= 0.95 * right_off
+
+
+def test_the_judge_sees_the_sheet_alone_not_the_desk_around_it():
+    from handnum.pipeline import _sheet_alone
+
+    page = np.full((200, 300, 3), 30, np.uint8)          # a dark desk
+    page[40:160, 60:240] = 225                            # the sheet on it
+    sheet = np.array([[60, 40], [239, 40], [239, 159], [60, 159]], np.int32)
+    gray = _sheet_alone(page, sheet)
+    assert gray.min() > 200                               # the desk is painted in the paper's colour
+    assert np.array_equal(_sheet_alone(page, None), cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))

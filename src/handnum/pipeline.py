@@ -153,7 +153,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             digit_idx.append(i)
 
     if opts.judge and digit_idx:  # the learned judge: printed text, letters and marks read as digits are set aside
-        why, sure = judge.verdicts(preprocess.to_gray(original), np.array([digits[i].box for i in digit_idx]),
+        why, sure = judge.verdicts(_sheet_alone(original, sheet), np.array([digits[i].box for i in digit_idx]),
                                    np.array([digits[i].confidence for i in digit_idx]))
         rejected += [Rejected(digits[i].box, r, float(q)) for i, r, q in zip(digit_idx, why, sure) if r]
         digit_idx = [i for i, r in zip(digit_idx, why) if not r]
@@ -174,6 +174,17 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
                 lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
     return Page(source, page_no, w, h, lines, rejected, (time.perf_counter() - started) * 1000, turn or 0,
                 skew, original)
+
+
+def _sheet_alone(image: np.ndarray, sheet: np.ndarray | None) -> np.ndarray:
+    """The page in grey as the judge was trained to see it: where a sheet was found, the desk or cloth
+    around it painted in the sheet's own paper colour."""
+    gray = preprocess.to_gray(image)
+    if sheet is None:
+        return gray
+    on = paper.paper_mask(gray.shape, sheet, 0.0).astype(bool)
+    paper_level = np.median(gray[on][::37]) if on.any() else 255
+    return np.where(on, gray, np.uint8(paper_level))
 
 
 def _turned_back(page: Page, original: np.ndarray, turn: int) -> Page:

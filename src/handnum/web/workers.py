@@ -33,6 +33,7 @@ from ..errors import HandnumError, ImageError
 from .tasks import TASKS, ApiError, image_error
 
 log = logging.getLogger("handnum.web")
+STARTED = (1, "started")   # a worker's word that it took a task: one killed before it is replaced silently
 START_TIMEOUT_S = 120   # importing OpenCV and ONNX Runtime and loading the model, on a busy machine
 RETRY_START_S = 5
 
@@ -81,6 +82,7 @@ def serve(conn: Connection, model_path: str) -> None:
     while True:
         try:
             task, args = conn.recv()
+            conn.send(STARTED)            # the server now knows the read began here
         except (EOFError, OSError):   # the server closed the pipe (or died): nothing more to do
             return
         try:
@@ -137,9 +139,14 @@ class WorkerPool:
                 raise ReadTimeout("no worker free in time") from None
             try:
                 worker.conn.send((task, args))
-                break
-            except OSError:   # it died while idle: try another (the read has not started)
-                self._replace(worker)
+                if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                    self._replace(worker)
+                    raise ReadTimeout("the read went past its deadline")
+                if worker.conn.recv() == STARTED:
+                    break
+                self._replace(worker)     # any other word: not a worker to trust with the read
+            except (EOFError, OSError):   # it died while idle, maybe as the task was sent: the read has
+                self._replace(worker)     # not started, so another worker takes it
         try:
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 raise ReadTimeout("the read went past its deadline")
