@@ -167,3 +167,9 @@ def test_the_judge_sees_the_sheet_alone_not_the_desk_around_it():
     gray = _sheet_alone(page, sheet)
     assert gray.min() > 200                               # the desk is painted in the paper's colour
     assert np.array_equal(_sheet_alone(page, None), cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
+
+
+def test_pages_are_drawn_with_hershey_fonts_where_no_font_package_is_installed(monkeypatch):
+    monkeypatch.setattr(glyphs, "font_files", lambda kind: ())
+    scene = scenes.draw_scene(5, _fake_digits(), "form")
+    assert {it.kind for it in scene.items} >= {"digit", "printed"}
