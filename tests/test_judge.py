@@ -173,3 +173,15 @@ def test_pages_are_drawn_with_hershey_fonts_where_no_font_package_is_installed(m
     monkeypatch.setattr(glyphs, "font_files", lambda kind: ())
     scene = scenes.draw_scene(5, _fake_digits(), "form")
     assert {it.kind for it in scene.items} >= {"digit", "printed"}
+
+
+def test_train_judge_refuses_bad_arguments_in_one_line(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from handnum.cli import main
+
+    assert main(["train-judge", "--out", str(tmp_path / "r"), "--pages", "0"]) != 0
+    assert main(["train-judge", "--out", str(tmp_path / "r"), "--init", str(tmp_path / "none.pt")]) != 0
+    assert main(["train-judge", "--out", str(tmp_path / "r"), "--data", str(tmp_path / "no-mnist"), "--pages", "10"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("handnum: error: ") for line in err)
+    assert "Traceback" not in "".join(err)

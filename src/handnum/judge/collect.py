@@ -55,6 +55,7 @@ def _shard(args) -> str:
 def collect(out: str | Path, shards: int, seed: int = 0, data: str | None = None, split: str = "train",
             workers: int = 2, progress=print) -> list[str]:
     """Write `shards` shards of generated pages (seeds seed, seed+1, ...) into `out`."""
+    mnist.load(data)  # a missing or broken MNIST is one clear error here, not a broken worker pool
     Path(out).mkdir(parents=True, exist_ok=True)
     jobs = [(str(out), seed + i * PAGES) for i in range(shards)]
     with ProcessPoolExecutor(workers, initializer=_init, initargs=(data, split)) as pool:

@@ -44,6 +44,14 @@ class JudgeConfig:
     first_seed: int = 0       # seed of the first training page (another range: new pages in another run)
     init: str | None = None   # start from the weights of a best.pt or last.pt
 
+    def __post_init__(self):
+        if self.pages < 1 or self.val_pages < 1 or self.epochs < 1 or self.batch_size < 1 or self.workers < 1:
+            raise ValueError("pages, val_pages, epochs, batch_size and workers must be at least 1")
+        if not 0 < self.digit_keep <= 1 or self.lr <= 0:
+            raise ValueError(f"digit_keep must be in (0, 1] and lr positive, got {self.digit_keep} and {self.lr}")
+        if self.init and not Path(self.init).is_file():
+            raise ValueError(f"--init {self.init}: no such checkpoint")
+
 
 def _branch(channels: list[int]) -> nn.Sequential:
     layers: list[nn.Module] = []
