@@ -321,3 +321,13 @@ def test_serve_command_errors_are_one_line(capsys, tmp_path):
     finally:
         busy.close()
 
+
+
+def test_the_judge_is_a_query_option(client):
+    """?judge=true reads with the learned judge (off by default); a value that is not a bool is a 422."""
+    page = png(sheet("12 345"))
+    on = post_image(client, page, "?judge=true")
+    assert on.status_code == 200
+    assert on.json()["lines"][0]["text"] == post_image(client, page).json()["lines"][0]["text"]
+    bad = post_image(client, page, "?judge=maybe")
+    assert bad.status_code == 422 and "judge" in bad.text

@@ -16,7 +16,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from .run import BatchConfig, run_batch
 
     options = Options(model=args.model, min_confidence=args.min_confidence, max_pixels=args.max_pixels,
-                      max_pages=args.max_pages)
+                      max_pages=args.max_pages, judge=args.judge)
     cfg = BatchConfig(args.inputs, Path(args.out), args.engine, args.address, args.workers, args.resume,
                       args.format, options, args.shard_pages, args.shard_seconds, not args.no_progress,
                       stderr_warning)
@@ -69,6 +69,8 @@ def add_parsers(sub) -> None:
     b.add_argument("--max-pixels", type=int, default=80_000_000, help="larger images become error rows (default 80 MP)")
     b.add_argument("--max-pages", type=int, default=MAX_PAGES,
                    help=f"PDFs of more pages become error rows, before any is rendered (default {MAX_PAGES})")
+    b.add_argument("--judge", action=argparse.BooleanOptionalAction, default=Options.judge,
+                   help="let the learned judge set aside printed text, letters and marks read as digits")
     b.add_argument("--shard-pages", type=int, default=1000, help="pages per shard (default 1000)")
     b.add_argument("--shard-seconds", type=float, default=300,
                    help="commit a shard at least this often, bounding the work a kill loses (default 300)")
