@@ -37,6 +37,40 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def checked_card(path: Path, what: str = "model") -> dict:
+    """The card of the model file `path`, read, with its sha256 checked against the file (ModelError
+    where the file or its card is missing, the card unreadable, or the file not the one the card names)."""
+    if not path.is_file():
+        raise ModelError(f"{what} file not found: {path}")
+    cpath = card_path(path)
+    try:
+        card = json.loads(cpath.read_text())
+    except (OSError, ValueError) as e:
+        raise ModelError(f"{what} card {cpath} missing or unreadable: {e}") from e
+    digest = sha256_file(path)
+    if card.get("sha256") != digest:
+        raise ModelError(f"{what} file {path} is corrupt: sha256 {digest[:12]}… does not match "
+                         f"its card ({str(card.get('sha256'))[:12]}…)")
+    return card
+
+
+def open_session(path: Path, threads: int | None = None, what: str = "model"):
+    """An onnxruntime CPU session for `path` (ModelError where it cannot be loaded)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    # idle runtime threads sleep instead of spinning: reading a page alternates model calls with
+    # OpenCV work that needs the same cores (2 cores: same wall time, 20-25 % less CPU time)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own exception types
+        raise ModelError(f"cannot load {what} {path}: {e}") from e
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax, (N, C) -> (N, C)."""
     z = logits - logits.max(axis=1, keepdims=True)
@@ -50,33 +84,11 @@ class Model:
     def __init__(self, path: str | os.PathLike | None = None, threads: int | None = None, pieces: bool = True):
         self.path = Path(path) if path else SHIPPED
         self.threads = threads
-        if not self.path.is_file():
-            raise ModelError(f"model file not found: {self.path}")
-        cpath = card_path(self.path)
-        try:
-            self.card = json.loads(cpath.read_text())
-        except (OSError, ValueError) as e:
-            raise ModelError(f"model card {cpath} missing or unreadable: {e}") from e
-        digest = sha256_file(self.path)
-        if self.card.get("sha256") != digest:
-            raise ModelError(f"model file {self.path} is corrupt: sha256 {digest[:12]}… does not match "
-                             f"its card ({str(self.card.get('sha256'))[:12]}…)")
+        self.card = checked_card(self.path)
         if self.card.get("preprocessing") != PREPROCESSING or self.card.get("classes") != CLASSES:
             raise ModelError(f"model {self.path} expects preprocessing {self.card.get('preprocessing')!r} "
                              f"and classes {self.card.get('classes')}; this handnum has {PREPROCESSING!r}")
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        # idle runtime threads sleep instead of spinning: reading a page alternates model calls with
-        # OpenCV work that needs the same cores (2 cores: same wall time, 20-25 % less CPU time)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own exception types
-            raise ModelError(f"cannot load model {self.path}: {e}") from e
+        self.session = open_session(self.path, threads)
         self.input_name = self.session.get_inputs()[0].name
         self._check_shapes()
         self._pieces = self._load_pieces() if pieces else None

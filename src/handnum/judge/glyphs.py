@@ -14,6 +14,8 @@ import glob
 import cv2
 import numpy as np
 
+from ..normalize import stroke_width
+
 HAND_FONT_GLOBS = ["/usr/share/fonts/truetype/fifthhorseman/*.ttf", "/usr/share/fonts/truetype/breip/*.ttf",
                    "/usr/share/fonts/truetype/femkeklaver/*.ttf", "/usr/share/fonts/truetype/rufscript/*.ttf",
                    "/usr/share/fonts/truetype/humor-sans/*.ttf", "/usr/share/fonts/truetype/sjfonts/*.ttf",
@@ -96,13 +98,6 @@ def pen(rng: np.random.Generator, alpha: np.ndarray, height: int, width_px: floa
         ink = thinner if thinner.sum() > 0.4 * ink.sum() else ink
     a = cv2.GaussianBlur(ink.astype(np.float32), (0, 0), 0.5 + 0.03 * width_px)
     return tight(np.clip(a * rng.uniform(1.0, 1.4), 0, 1))
-
-
-def stroke_width(ink: np.ndarray) -> float:
-    """Mean stroke width of a binary mask: twice its area over the length of its outline."""
-    contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    outline = sum(cv2.arcLength(c, True) for c in contours)
-    return 2.0 * float(ink.sum()) / max(1.0, outline)
 
 
 def mnist_digit(img28: np.ndarray) -> np.ndarray:

@@ -6,13 +6,12 @@ handwritten digit or printed text, a handwritten letter, a drawn mark, or none o
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError
-from ..model import card_path, sha256_file, softmax
+from ..model import checked_card, open_session, softmax
 from . import features
 
 KINDS = ("digit", "letter", "printed", "mark", "other")  # "other": specks, pieces of lines, texture
@@ -25,26 +24,11 @@ class Judge:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else SHIPPED
-        if not self.path.is_file():
-            raise ModelError(f"judge model not found: {self.path}")
-        try:
-            self.card = json.loads(card_path(self.path).read_text())
-        except (OSError, ValueError) as e:
-            raise ModelError(f"judge card {card_path(self.path)} missing or unreadable: {e}") from e
-        digest = sha256_file(self.path)
-        if self.card.get("sha256") != digest:
-            raise ModelError(f"judge model {self.path} is corrupt: sha256 {digest[:12]}… does not match its card")
+        self.card = checked_card(self.path, "judge model")
         if self.card.get("inputs") != features.VERSION or tuple(self.card.get("classes", ())) != KINDS:
             raise ModelError(f"judge model {self.path} expects inputs {self.card.get('inputs')!r} and classes "
                              f"{self.card.get('classes')}; this handnum has {features.VERSION!r} and {list(KINDS)}")
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own exception types
-            raise ModelError(f"cannot load judge model {self.path}: {e}") from e
+        self.session = open_session(self.path, what="judge model")
 
     def __call__(self, gray: np.ndarray, boxes: np.ndarray, confidence: np.ndarray) -> np.ndarray:
         marks, context, scalars = features.inputs(gray, boxes, confidence)
