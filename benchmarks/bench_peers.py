@@ -119,12 +119,12 @@ def timed(fn, runs: int) -> tuple[list[float], object]:
     return times, out
 
 
-def run_handnum(truth: dict, folder: Path, runs: int) -> dict:
+def run_handnum(truth: dict, folder: Path, runs: int, judge: bool = False) -> dict:
     handnum.load_model()
     res = {}
     for name, lines in truth.items():
         try:
-            times, page = timed(lambda: handnum.read(folder / name), runs)
+            times, page = timed(lambda: handnum.read(folder / name, judge=judge), runs)
             res[name] = (score_page(name, lines, [ln.text for ln in page.lines]), times)
         except Exception as e:
             res[name] = (score_page(name, lines, [], error=f"{type(e).__name__}: {e}"), [])
@@ -190,12 +190,14 @@ def main() -> None:
                     help="python of a venv with rapidocr + onnxruntime (default: %(default)s)")
     ap.add_argument("--psm", default="6,11,4", help="Tesseract page-segmentation modes to try")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--judge", action="store_true", help="handnum reads with the learned judge (--judge)")
     args = ap.parse_args()
     folder = Path(args.sheets)
     truth = load_truth(folder / "truth.json")
 
     results, info = {}, {}
-    results["handnum"], info["handnum"] = run_handnum(truth, folder, args.runs), {"version": handnum.__version__}
+    results["handnum"], info["handnum"] = (run_handnum(truth, folder, args.runs, args.judge),
+                                          {"version": handnum.__version__, "judge": args.judge})
     results["RapidOCR"], info["RapidOCR"] = run_rapidocr(args.rapidocr_python, truth, folder, args.runs)
     results["Tesseract"], info["Tesseract"] = run_tesseract(truth, folder, args.runs,
                                                             [int(p) for p in args.psm.split(",")])
