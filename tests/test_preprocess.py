@@ -36,6 +36,19 @@ def test_light_ink_on_dark_is_detected():
     assert abs(int(a.sum()) - int(b.sum())) < 0.1 * a.sum()
 
 
+def test_faint_pen_on_grey_paper_with_a_bright_patch_is_dark_ink():
+    """Grey paper (median under 160) lit brightly in one corner: the patch is a long bright tail,
+    longer than the faint pen's dark one, yet it is light, not ink."""
+    yy, xx = np.mgrid[:300, :600]
+    paper = 130 + 110 * np.exp(-((xx - 80) ** 2 + (yy - 60) ** 2) / (2 * 90.0 ** 2))
+    page = paper.astype(np.uint8)
+    for y in (60, 160, 250):
+        for x in range(200, 560, 40):
+            cv2.line(page, (x, y - 35), (x + 15, y + 35), 95, 3)
+    assert not preprocess.is_dark_background(page)
+    assert preprocess.is_dark_background(255 - page)
+
+
 def test_blank_page_has_no_ink():
     rng = np.random.default_rng(0)
     page = np.clip(rng.normal(200, 4, (200, 300)), 0, 255).astype(np.uint8)
