@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,6 +31,23 @@ def test_a_page_filled_with_paper_is_read_whole():
     assert find_paper(img) is None
     shaded = (img * np.linspace(0.5, 1.0, 700)[None, :, None]).astype(np.uint8)  # uneven light
     assert find_paper(shaded) is None
+
+
+@pytest.mark.parametrize("light", [0.55, 0.8])
+def test_a_page_half_in_shadow_is_read_whole(light):
+    """A hard shadow across all but a corner of the page: the shaded part is the same paper, only darker."""
+    img = np.full((500, 700, 3), (215, 232, 238), np.uint8)  # a warm white
+    cv2.putText(img, "1234", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 4, (20, 20, 20), 8)
+    yy, xx = np.mgrid[:500, :700]
+    img = (img * np.where(xx + yy > 450, light, 1.0)[..., None]).astype(np.uint8)
+    assert find_paper(img) is None
+
+
+def test_a_sheet_on_a_wooden_desk_of_its_brightness_is_found():
+    img = np.full((600, 800, 3), (60, 120, 170), np.uint8)  # light wood: brown, not grey
+    quad = np.array([[200, 100], [650, 130], [620, 520], [180, 500]], np.int32)
+    cv2.fillPoly(img, [quad], (235, 235, 235))
+    assert find_paper(img) is not None
 
 
 def test_a_bright_cloth_is_not_a_sheet():

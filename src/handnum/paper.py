@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 
 WORK = 400  # the search runs on a copy this many pixels on its long side
+SHADE = 0.5  # a shadow or vignette keeps at least this share of the light (desks under paper: below 0.5 ...)
+SAME_COLOUR = 0.05  # ... or of another colour: chromaticities (b, g, r)/(b+g+r) this far apart, summed
 
 
 def find_paper(image: np.ndarray, min_share: float = 0.12, max_share: float = 0.92) -> np.ndarray | None:
@@ -42,11 +44,27 @@ def find_paper(image: np.ndarray, min_share: float = 0.12, max_share: float = 0.
     inside, outside = score[labels == k], score[labels != k]
     if len(outside) == 0 or float(np.median(inside)) - float(np.median(outside)) < 40:
         return None  # not a sheet standing out from its background
+    if in_shade(small, labels == k):
+        return None  # the same paper, in shadow
     contours, _ = cv2.findContours((labels == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     hull = cv2.convexHull(max(contours, key=cv2.contourArea))
     if area / max(cv2.contourArea(hull), 1.0) < 0.85:
         return None  # ragged: not a sheet
     return np.round(hull.reshape(-1, 2) / scale).astype(np.int32)
+
+
+def in_shade(image: np.ndarray, lit: np.ndarray) -> bool:
+    """True when what lies outside `lit` (bool mask of the BGR `image`) is the same paper in shade:
+    a shadow or a vignette darkens the paper but keeps its colour; a desk, a cloth or a table under
+    a sheet is much darker or of another colour."""
+    k = np.ones((5, 5), np.uint8)  # away from the edge, where the two blur together
+    inside = cv2.erode(lit.astype(np.uint8), k) > 0
+    outside = cv2.erode((~lit).astype(np.uint8), k) > 0
+    if not inside.any() or not outside.any():
+        return False
+    a = np.median(image[inside], 0).astype(np.float64) + 1
+    b = np.median(image[outside], 0).astype(np.float64) + 1
+    return b.sum() >= SHADE * a.sum() and float(np.abs(a / a.sum() - b / b.sum()).sum()) < SAME_COLOUR
 
 
 def paper_mask(shape: tuple[int, int], polygon: np.ndarray, margin: float = 0.02) -> np.ndarray:
