@@ -39,12 +39,19 @@ def sheets(folder: Path, opts: Options) -> dict[str, Score]:
 
 
 def generated(layout: str, pages: int, digits, opts: Options) -> dict[str, int]:
-    counts = dict(true=0, right=0, wrong_digit=0, on_other_kinds=0, on_paper=0)
+    """Counts over the layout's validation pages: digits drawn (`true`), read right, read as
+    another digit, read on print/letters/marks or on bare paper; handwritten numbers drawn,
+    numbers read, and numbers read whole and alone (`numbers_right`)."""
+    counts = dict(true=0, right=0, wrong_digit=0, on_other_kinds=0, on_paper=0,
+                  numbers_true=0, numbers_read=0, numbers_right=0)
     for k in range(pages):
         scene = scenes.draw_scene(VALIDATION_SEED + 1000 * scenes.LAYOUTS.index(layout) + k, digits, layout)
         items = scene.items
         counts["true"] += sum(it.kind == "digit" for it in items)
-        for d in read_image(scene.image, "page", options=opts).digits:
+        page = read_image(scene.image, "page", options=opts)
+        for key, n in numbers_read(page, items).items():
+            counts[key] += n
+        for d in page.digits:
             cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
             under = [it for it in items if it.box[0] <= cx < it.box[2] and it.box[1] <= cy < it.box[3]]
             if any(it.kind == "digit" and it.text == str(d.digit) for it in under):
@@ -56,6 +63,27 @@ def generated(layout: str, pages: int, digits, opts: Options) -> dict[str, int]:
             else:
                 counts["on_paper"] += 1
     return counts
+
+
+def numbers_read(page, items: list) -> dict[str, int]:
+    """Handwritten numbers drawn, read, and read right: a read number is right when its digits lie
+    on the digits of one drawn number, all of them, each read as its own digit."""
+    drawn: dict[int, list[int]] = {}
+    for i, it in enumerate(items):
+        if it.kind == "digit":
+            drawn.setdefault(it.number, []).append(i)
+    right = 0
+    for number in page.numbers:
+        on = []
+        for d in number.digits:
+            cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+            under = [i for i in range(len(items)) if items[i].kind == "digit" and
+                     items[i].box[0] <= cx < items[i].box[2] and items[i].box[1] <= cy < items[i].box[3]]
+            on.append(under[0] if len(under) == 1 and items[under[0]].text == str(d.digit) else None)
+        if None not in on and len(set(on)) == len(on):
+            ids = {items[i].number for i in on}
+            right += len(ids) == 1 and sorted(on) == sorted(drawn[ids.pop()])
+    return {"numbers_true": len(drawn), "numbers_read": len(page.numbers), "numbers_right": right}
 
 
 def main() -> None:
@@ -74,12 +102,17 @@ def main() -> None:
     m = mnist.load(args.data)
     digits = (m.test_images, m.test_labels)
     print("\n| layout | judge | digits | read right | recall | digits on print/letters/marks per page | "
-          "digits on paper per page |\n|---|---|---:|---:|---:|---:|---:|")
+          "digits on paper per page | number F1 |\n|---|---|---:|---:|---:|---:|---:|---:|")
     for layout in scenes.LAYOUTS:
         for judge in (False, True):
             c = generated(layout, args.pages, digits, Options(judge=judge))
             print(f"| {layout} | {'on' if judge else 'off'} | {c['true']} | {c['right']} | {c['right'] / max(1, c['true']):.1%} | "
-                  f"{c['on_other_kinds'] / args.pages:.1f} | {c['on_paper'] / args.pages:.1f} |", flush=True)
+                  f"{c['on_other_kinds'] / args.pages:.1f} | {c['on_paper'] / args.pages:.1f} | {number_f1(c):.3f} |", flush=True)
+
+
+def number_f1(c: dict[str, int]) -> float:
+    """F1 of the numbers read whole and alone against the numbers drawn."""
+    return 2 * c["numbers_right"] / max(1, c["numbers_true"] + c["numbers_read"])
 
 
 if __name__ == "__main__":

@@ -33,6 +33,13 @@ def test_a_scene_is_the_same_for_the_same_seed_and_knows_every_mark(layout):
         assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
         if it.kind == "digit":
             assert it.text in "0123456789" and len(it.text) == 1
+    numbers: dict[int, list] = {}
+    for it in a.items:
+        if it.kind == "digit":
+            numbers.setdefault(it.number, []).append(it.box)
+    assert -1 not in numbers  # every digit knows its number ...
+    for boxes in numbers.values():  # ... whose digits stand left to right on one line
+        assert all(p[0] < q[0] and p[1] < q[3] and q[1] < p[3] for p, q in zip(boxes, boxes[1:]))
 
 
 def test_every_drawn_digit_has_ink_in_its_box():

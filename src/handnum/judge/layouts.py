@@ -146,7 +146,7 @@ def table(rng, c, new_hand, new_number, printed_values: float = 0.0):
     x0, y0 = int(rng.integers(10, max(11, c.width - n_cols * cw - 10))), int(rng.integers(50, 110))
     cols, rows = _cells(rng, x0, y0, n_cols, n_rows, cw, ch)
     _grid(c, x0, y0, cols, rows, int(rng.integers(1, 4)))
-    px = int(ch * rng.uniform(0.3, 0.55))
+    px = int(ch * rng.uniform(0.3, 0.8))  # printed as small as a label or as large as the answers
     fonts = glyphs.font_files("print")
     font = fonts[int(rng.integers(len(fonts)))] if fonts and rng.random() < 0.7 else None  # one font per table, or mixed
     if rng.random() < 0.7:
@@ -202,6 +202,7 @@ def form(rng, c, new_hand, new_number):
             content = content.upper()
         if rng.random() < 0.4:  # a row of boxes, one character each
             cell = int(hand.height * rng.uniform(1.1, 1.5))
+            first = c.numbers  # the digits in the boxes are one number
             for k, ch in enumerate(content[: (c.width - x - 20) // cell]):
                 cx = x + k * cell
                 rule(c, cx, base - cell, cx + cell, base - cell), rule(c, cx, base, cx + cell, base)
@@ -210,6 +211,8 @@ def form(rng, c, new_hand, new_number):
                     c.number(hand, ch, cx + cell // 6, base - cell // 8)
                 elif ch != " ":
                     word(c, hand, ch, cx + cell // 5, base - cell // 8)
+            for it in c.items:
+                it.number = first if it.number > first else it.number
         else:
             rule(c, x, base + 3, c.width - 30, base + 3)
             if textual:

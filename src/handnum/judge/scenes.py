@@ -24,6 +24,7 @@ class Item:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in page pixels
     kind: str                       # one of KINDS[:-1]
     text: str = ""                  # the digit of a handwritten digit; the text of a word or label
+    number: int = -1                # the handwritten number a digit belongs to (its digits share it)
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Canvas:
     height: int
     width: int
     items: list[Item] = field(default_factory=list)
+    numbers: int = 0  # handwritten numbers drawn so far
 
     def __post_init__(self):
         self.hand = np.zeros((self.height, self.width), np.float32)
@@ -55,10 +57,12 @@ class Canvas:
 
     def number(self, hand: glyphs.Hand, text: str, x: int, baseline: int, gap: float = 0.12):
         """Handwritten digits of `text` left to right, bottoms near `baseline`; returns the right edge."""
+        self.numbers += 1
         for ch in text:
             g = hand.digit(int(ch))
             if self.put(g, x, baseline - g.shape[0] + int(hand.rng.normal(0, 0.04) * hand.height), "digit", ch) is None:
                 return x
+            self.items[-1].number = self.numbers - 1
             x += g.shape[1] + int(hand.height * hand.rng.uniform(-0.08, gap + 0.15))
         return x
 
@@ -113,6 +117,10 @@ def photograph(rng: np.random.Generator, c: Canvas, note: bool = False) -> np.nd
     if rng.random() < 0.35:  # a shadow across part of the page
         a, b = rng.uniform(-1, 1, 2)
         light *= np.where(a * (xx / w - 0.5) + b * (yy / h - 0.5) > rng.uniform(-0.3, 0.3), rng.uniform(0.55, 0.85), 1.0)
+    if rng.random() < 0.3:  # a phone's vignette: darker corners
+        light *= 1 - rng.uniform(0.1, 0.45) * (((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2) * 2) ** rng.uniform(1, 2)
+    if rng.random() < 0.25:  # a dim photo: less light, less contrast
+        light *= rng.uniform(0.4, 0.75)
     img = img * light[..., None]
     if rng.random() < 0.6:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.4))
