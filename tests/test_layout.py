@@ -229,6 +229,14 @@ def test_walled_joins_marks_in_neighbouring_boxes_only():
     boxes = np.array([[262, 150, 292, 210], [325, 150, 375, 210]])
     assert not walled(boxes, squares)[0, 1]  # one line between, but another runs through the mark: written freely
 
+    table = np.zeros((200, 600), np.uint8)
+    for x in range(0, 600, 120):      # a table: cells 120 px wide, a two-digit number in each
+        table[40:120, x:x + 2] = 1
+    tens = np.array([[120 * k + dx, 50, 120 * k + dx + 30, 110] for k in (1, 2, 3) for dx in (25, 62)])
+    j = walled(tens, table)
+    assert not j[1, 2] and not j[3, 4]  # the 0 of "10" and the 1 of the next cell's "10": two numbers
+    assert j[0, 1]                      # the digits of one cell stay one field
+
     box = np.zeros((200, 600), np.uint8)
     box[40:120, [100, 101, 260, 261]] = 1  # one wide box of a form from x=100 to x=260
     two = np.array([[130, 50, 165, 110], [185, 50, 220, 110]])  # two digits in it, a gap apart

@@ -7,22 +7,37 @@ from __future__ import annotations
 
 import numpy as np
 
+from .segment import _find  # union-find over marks
+
 
 def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
     """(N, N) bool: marks a and b (a left of b, overlapping vertically) sit in neighbouring boxes of
     a form field, or neighbouring squares of squared paper written one digit per square: exactly
     one wall stands in the gap between them (two: an empty box between, another number) and
     none runs through either mark (a digit written freely over squared paper often straddles a
-    line; a stroke of a letter that looks like a wall does not count). Marks with no wall
+    line; a stroke of a letter that looks like a wall does not count), and the row of boxes is no
+    table: in a table most cells hold a number of several digits (marks as tall close beside each
+    other with no wall between); in a field of one-character boxes most hold one mark. Marks with no wall
     between them but one within a height left of a and right of b share one box: one field."""
     n = len(boxes)
     out = np.zeros((n, n), bool)
     x0, y0, x1, y1 = boxes.T.tolist()  # plain ints: a loop over pairs
-    for a, b in _side_by_side(boxes, np.array([_crossed(walls, bx) for bx in boxes], bool)):
+    pairs = _side_by_side(boxes, np.array([_crossed(walls, bx) for bx in boxes], bool))
+    between = [_walls_in(walls, max(y0[a], y0[b]), min(y1[a], y1[b]), x1[a], x0[b]) for a, b in pairs]
+    alike = [min(y1[a], y1[b]) - max(y0[a], y0[b]) >= 0.6 * max(y1[a] - y0[a], y1[b] - y0[b]) for a, b in pairs]
+    shared = np.zeros(n, bool)  # a mark with another alike close beside it in its own box
+    for (a, b), w, same in zip(pairs, between, alike):
+        shared[[a, b]] |= w == 0 and same and x0[b] - x1[a] <= 0.5 * max(y1[a] - y0[a], y1[b] - y0[b])
+    run = list(range(n))  # characters in a row of boxes, one wall apart
+    for (a, b), w, same in zip(pairs, between, alike):
+        if w == 1 and same:
+            run[_find(run, a)] = _find(run, b)
+    roots = np.array([_find(run, i) for i in range(n)])
+    table = {r for r in set(roots.tolist()) if shared[roots == r].mean() >= 0.5}  # most boxes hold a number: cells
+    for (a, b), w in zip(pairs, between):
         top, bottom, r = max(y0[a], y0[b]), min(y1[a], y1[b]), min(y1[a] - y0[a], y1[b] - y0[b])
-        between = _walls_in(walls, top, bottom, x1[a], x0[b])
-        if between == 1 or (between == 0 and _walls_in(walls, top, bottom, x0[a] - r, x0[a])
-                             and _walls_in(walls, top, bottom, x1[b], x1[b] + r)):
+        if (w == 1 and roots[a] not in table) or (w == 0 and _walls_in(walls, top, bottom, x0[a] - r, x0[a])
+                                                  and _walls_in(walls, top, bottom, x1[b], x1[b] + r)):
             out[a, b] = out[b, a] = True
     return out
 
