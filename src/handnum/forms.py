@@ -10,36 +10,51 @@ import numpy as np
 from .segment import _find  # union-find over marks
 
 
+ALIKE = 0.6  # two marks are characters of one row when they overlap vertically by this share of the taller
+CLOSE = 0.5  # ... and digits of one number in one cell when no wall and at most this many heights part them
+TABLE = 0.5  # a row of boxes is a table when at least this share of its marks share a cell with another
+
+
 def walled(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
     """(N, N) bool: marks a and b (a left of b, overlapping vertically) sit in neighbouring boxes of
     a form field, or neighbouring squares of squared paper written one digit per square: exactly
-    one wall stands in the gap between them (two: an empty box between, another number) and
-    none runs through either mark (a digit written freely over squared paper often straddles a
-    line; a stroke of a letter that looks like a wall does not count), and the row of boxes is no
-    table: in a table most cells hold a number of several digits (marks as tall close beside each
-    other with no wall between); in a field of one-character boxes most hold one mark. Marks with no wall
-    between them but one within a height left of a and right of b share one box: one field."""
+    one wall stands in the gap between them (two: an empty box between, another number), none
+    runs through either mark (a digit written freely over squared paper often straddles a line;
+    a stroke of a letter that looks like a wall does not count), and the row of boxes is no table
+    (`_table_rows`). Marks with no wall between them but one within a height left of a and right
+    of b share one box: one field."""
     n = len(boxes)
     out = np.zeros((n, n), bool)
     x0, y0, x1, y1 = boxes.T.tolist()  # plain ints: a loop over pairs
     pairs = _side_by_side(boxes, np.array([_crossed(walls, bx) for bx in boxes], bool))
     between = [_walls_in(walls, max(y0[a], y0[b]), min(y1[a], y1[b]), x1[a], x0[b]) for a, b in pairs]
-    alike = [min(y1[a], y1[b]) - max(y0[a], y0[b]) >= 0.6 * max(y1[a] - y0[a], y1[b] - y0[b]) for a, b in pairs]
-    shared = np.zeros(n, bool)  # a mark with another alike close beside it in its own box
-    for (a, b), w, same in zip(pairs, between, alike):
-        shared[[a, b]] |= w == 0 and same and x0[b] - x1[a] <= 0.5 * max(y1[a] - y0[a], y1[b] - y0[b])
-    run = list(range(n))  # characters in a row of boxes, one wall apart
-    for (a, b), w, same in zip(pairs, between, alike):
-        if w == 1 and same:
-            run[_find(run, a)] = _find(run, b)
-    roots = np.array([_find(run, i) for i in range(n)])
-    table = {r for r in set(roots.tolist()) if shared[roots == r].mean() >= 0.5}  # most boxes hold a number: cells
+    table = _table_rows(boxes, pairs, between)
     for (a, b), w in zip(pairs, between):
         top, bottom, r = max(y0[a], y0[b]), min(y1[a], y1[b]), min(y1[a] - y0[a], y1[b] - y0[b])
-        if (w == 1 and roots[a] not in table) or (w == 0 and _walls_in(walls, top, bottom, x0[a] - r, x0[a])
-                                                  and _walls_in(walls, top, bottom, x1[b], x1[b] + r)):
+        if (w == 1 and not table[a]) or (w == 0 and _walls_in(walls, top, bottom, x0[a] - r, x0[a])
+                                         and _walls_in(walls, top, bottom, x1[b], x1[b] + r)):
             out[a, b] = out[b, a] = True
     return out
+
+
+def _table_rows(boxes: np.ndarray, pairs: list[tuple[int, int]], between: list[int]) -> np.ndarray:
+    """Per mark, whether its row of boxes (marks alike, one wall apart) is a row of a table: there
+    most cells hold a number of several digits (a mark with another alike close beside it and no
+    wall between), in a field of one-character boxes most hold one mark (a digit in pieces in one)."""
+    x0, y0, x1, y1 = boxes.T.tolist()
+    n = len(boxes)
+    shared, row = np.zeros(n, bool), list(range(n))
+    for (a, b), w in zip(pairs, between):
+        taller = max(y1[a] - y0[a], y1[b] - y0[b])
+        if min(y1[a], y1[b]) - max(y0[a], y0[b]) < ALIKE * taller:
+            continue
+        if w == 0 and x0[b] - x1[a] <= CLOSE * taller:
+            shared[[a, b]] = True
+        elif w == 1:
+            row[_find(row, a)] = _find(row, b)
+    rows = np.array([_find(row, i) for i in range(n)], np.int64)
+    share = np.bincount(rows, shared, n) / np.maximum(np.bincount(rows, None, n), 1)
+    return share[rows] >= TABLE
 
 
 def _side_by_side(boxes: np.ndarray, inside: np.ndarray) -> list[tuple[int, int]]:
