@@ -324,10 +324,16 @@ def test_serve_command_errors_are_one_line(capsys, tmp_path):
 
 
 def test_the_judge_is_a_query_option(client):
-    """?judge=true reads with the learned judge (off by default); a value that is not a bool is a 422."""
-    page = png(sheet("12 345"))
-    on = post_image(client, page, "?judge=true")
-    assert on.status_code == 200
-    assert on.json()["lines"][0]["text"] == post_image(client, page).json()["lines"][0]["text"]
+    """?judge=true reads with the learned judge (off by default): the answers are the library's with
+    and without it; a value that is not a bool is a 422."""
+    from handnum.pipeline import Options, read_image
+
+    image = sheet("12 345")
+    page = png(image)
+    for query, judge in (("?judge=true", True), ("", False)):
+        answer = post_image(client, page, query)
+        assert answer.status_code == 200
+        expected = read_image(cv2.imdecode(np.frombuffer(page, np.uint8), cv2.IMREAD_COLOR), options=Options(judge=judge))
+        assert [line["text"] for line in answer.json()["lines"]] == [line.text for line in expected.lines]
     bad = post_image(client, page, "?judge=maybe")
     assert bad.status_code == 422 and "judge" in bad.text

@@ -30,14 +30,14 @@ def is_dark_background(gray: np.ndarray) -> bool:
 
     Ink is the minority of pixels, so the median is the paper; the tail that reaches further
     from it (brighter or darker) is the ink. The tails are taken after the slow changes of light
-    are taken away (the page minus its median over a sixth of its size): a bright patch on grey
+    are taken away (the page minus its median over a third of its size): a bright patch on grey
     paper is a long bright tail of its own, longer than the faint pen beside it.
     """
     small = gray[::4, ::4] if gray.size > 1_000_000 else gray
     h, w = small.shape
     f = max(1, min(h, w) // 90)  # the light, from a copy of ~90 px on its short side
     tiny = cv2.resize(small, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
-    light = cv2.medianBlur(tiny, max(3, (min(tiny.shape) // 6) | 1))
+    light = cv2.medianBlur(tiny, max(3, (min(tiny.shape) // 3) | 1))
     flat = small.astype(np.float32) - cv2.resize(light, (w, h), interpolation=cv2.INTER_LINEAR)
     p2, p50, p98 = np.percentile(flat, (2, 50, 98))
     return (p98 - p50) > 1.5 * (p50 - p2) and float(np.median(small)) < 160
