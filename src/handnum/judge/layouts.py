@@ -54,7 +54,8 @@ def write_line(rng, c, hand: glyphs.Hand, x: int, baseline: int, x_end: int, new
         if what == 0:
             x = c.number(hand, new_number(rng), x, baseline)
         elif what == 1:
-            w = VARIABLES[int(rng.integers(len(VARIABLES)))] if rng.random() < 0.2 else WORDS[int(rng.integers(len(WORDS)))]
+            # a lone letter between numbers is rare on a page of numbers (maths, with its variables, is a layout)
+            w = VARIABLES[int(rng.integers(len(VARIABLES)))] if rng.random() < 0.05 else WORDS[int(rng.integers(len(WORDS)))]
             box = word(c, hand, w.capitalize() if rng.random() < 0.2 else w, x, baseline)
             x = box[2] if box else x + hgt
         else:
