@@ -52,8 +52,7 @@ def generated(layout: str, pages: int, digits, opts: Options) -> dict[str, int]:
         for key, n in numbers_read(page, items).items():
             counts[key] += n
         for d in page.digits:
-            cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
-            under = [it for it in items if it.box[0] <= cx < it.box[2] and it.box[1] <= cy < it.box[3]]
+            under = [items[i] for i in _under(d.box, items)]
             if any(it.kind == "digit" and it.text == str(d.digit) for it in under):
                 counts["right"] += 1
             elif any(it.kind == "digit" for it in under):
@@ -63,6 +62,12 @@ def generated(layout: str, pages: int, digits, opts: Options) -> dict[str, int]:
             else:
                 counts["on_paper"] += 1
     return counts
+
+
+def _under(box, items: list) -> list[int]:
+    """Indices of the drawn items whose box holds the centre of `box`."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return [i for i, it in enumerate(items) if it.box[0] <= cx < it.box[2] and it.box[1] <= cy < it.box[3]]
 
 
 def numbers_read(page, items: list) -> dict[str, int]:
@@ -76,9 +81,7 @@ def numbers_read(page, items: list) -> dict[str, int]:
     for number in page.numbers:
         on = []
         for d in number.digits:
-            cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
-            under = [i for i in range(len(items)) if items[i].kind == "digit" and
-                     items[i].box[0] <= cx < items[i].box[2] and items[i].box[1] <= cy < items[i].box[3]]
+            under = [i for i in _under(d.box, items) if items[i].kind == "digit"]
             on.append(under[0] if len(under) == 1 and items[under[0]].text == str(d.digit) else None)
         if None not in on and len(set(on)) == len(on):
             ids = {items[i].number for i in on}

@@ -203,17 +203,14 @@ def form(rng, c, new_hand, new_number):
             content = content.upper()
         if rng.random() < 0.4:  # a row of boxes, one character each
             cell = int(hand.height * rng.uniform(1.1, 1.5))
-            first = c.numbers  # the digits in the boxes are one number
             for k, ch in enumerate(content[: (c.width - x - 20) // cell]):
                 cx = x + k * cell
                 rule(c, cx, base - cell, cx + cell, base - cell), rule(c, cx, base, cx + cell, base)
                 rule(c, cx, base - cell, cx, base), rule(c, cx + cell, base - cell, cx + cell, base)
                 if ch.isdigit():
-                    c.number(hand, ch, cx + cell // 6, base - cell // 8)
+                    c.number(hand, ch, cx + cell // 6, base - cell // 8, new=k == 0)  # the boxes hold one number
                 elif ch != " ":
                     word(c, hand, ch, cx + cell // 5, base - cell // 8)
-            for it in c.items:
-                it.number = first if it.number > first else it.number
         else:
             rule(c, x, base + 3, c.width - 30, base + 3)
             if textual:

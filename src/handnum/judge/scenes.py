@@ -42,7 +42,8 @@ class Canvas:
         self.lines = np.zeros_like(self.hand)
         self.back = np.zeros_like(self.hand)  # print on the back of the sheet, showing through: not marks to read
 
-    def put(self, alpha: np.ndarray, x: int, y: int, kind: str | None, text: str = "", layer: str = "hand"):
+    def put(self, alpha: np.ndarray, x: int, y: int, kind: str | None, text: str = "", layer: str = "hand",
+            number: int = -1):
         """Draw `alpha` with its top-left at (x, y); returns its box, or None where it does not fit."""
         h, w = alpha.shape
         x, y = int(x), int(y)
@@ -52,17 +53,18 @@ class Canvas:
         np.maximum(target, alpha.astype(np.float32), out=target)
         box = (x, y, x + w, y + h)
         if kind:
-            self.items.append(Item(box, kind, text))
+            self.items.append(Item(box, kind, text, number))
         return box
 
-    def number(self, hand: glyphs.Hand, text: str, x: int, baseline: int, gap: float = 0.12):
-        """Handwritten digits of `text` left to right, bottoms near `baseline`; returns the right edge."""
-        self.numbers += 1
+    def number(self, hand: glyphs.Hand, text: str, x: int, baseline: int, gap: float = 0.12, new: bool = True):
+        """Handwritten digits of `text` left to right, bottoms near `baseline`; returns the right edge.
+        `new=False`: they go on the number drawn last (one digit per box of a form field)."""
+        self.numbers += new
         for ch in text:
             g = hand.digit(int(ch))
-            if self.put(g, x, baseline - g.shape[0] + int(hand.rng.normal(0, 0.04) * hand.height), "digit", ch) is None:
+            y = baseline - g.shape[0] + int(hand.rng.normal(0, 0.04) * hand.height)
+            if self.put(g, x, y, "digit", ch, number=self.numbers - 1) is None:
                 return x
-            self.items[-1].number = self.numbers - 1
             x += g.shape[1] + int(hand.height * hand.rng.uniform(-0.08, gap + 0.15))
         return x
 
