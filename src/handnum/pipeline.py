@@ -51,16 +51,28 @@ def make_options(**options) -> Options:
     return Options(**options)
 
 
-def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, options: Options | None = None,
-               model: Model | None = None, started: float | None = None, turn: int | None = None) -> Page:
-    """Read one decoded BGR page into a Page (boxes in `image` pixels).
+@dataclass
+class Marks:
+    """A page's candidate marks, found before any is read (the first stage's output).
 
-    `turn` fixes the page's orientation (degrees counter-clockwise); None finds it."""
-    started = time.perf_counter() if started is None else started
-    opts = options or Options()
-    model = model or load_model(opts.model)
-    original = image
-    h, w = image.shape[:2]
+    The work is done on `ink` (float, ink bright), a copy of the sheet cropped at (`ox`, `oy`),
+    scaled by `scale` and straightened by `skew` degrees (`back` undoes it; None where level)."""
+
+    ink: np.ndarray
+    mask: np.ndarray        # the ink, printed lines taken away
+    printed: np.ndarray     # every printed line found (rules and walls)
+    walls: np.ndarray       # the walls of boxes and tables
+    comps: segment.Components
+    sheet: np.ndarray | None  # the sheet's corners in the original image, where one was found
+    scale: float
+    ox: int
+    oy: int
+    skew: float
+    back: np.ndarray | None
+
+
+def find_marks(image: np.ndarray, opts: Options) -> Marks:
+    """The candidate marks of a decoded BGR page: sheet, light, ink, slope, printed lines, marks."""
     sheet = paper.find_paper(image) if opts.find_paper else None
     ox, oy = (0, 0) if sheet is None else (int(sheet[:, 0].min()), int(sheet[:, 1].min()))
     if sheet is not None:  # read only the sheet: crop to it now, blank what lies outside it below
@@ -95,6 +107,22 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     comps = segment.find_candidates(mask, min_height=opts.min_height, drawn=drawn, labelled=labelled,
                                     drawn_labelled=drawn_labelled)
     comps = segment.drop_at_edge(comps, region)
+    return Marks(ink, mask, printed, walls, comps, sheet, scale, ox, oy, skew, back)
+
+
+def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, options: Options | None = None,
+               model: Model | None = None, started: float | None = None, turn: int | None = None) -> Page:
+    """Read one decoded BGR page into a Page (boxes in `image` pixels).
+
+    `turn` fixes the page's orientation (degrees counter-clockwise); None finds it."""
+    started = time.perf_counter() if started is None else started
+    opts = options or Options()
+    model = model or load_model(opts.model)
+    original = image
+    h, w = image.shape[:2]
+    found = find_marks(image, opts)
+    ink, mask, printed, walls, comps = found.ink, found.mask, found.printed, found.walls, found.comps
+    sheet, scale, ox, oy, skew, back = found.sheet, found.scale, found.ox, found.oy, found.skew, found.back
     images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
     whole = model(images)  # every candidate of the page in one batch
     if opts.orient and turn is None:
