@@ -30,14 +30,42 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _page_training(p: argparse.ArgumentParser, name: str, pages: int, val_pages: int, epochs: int, lr: float,
+                   first_seed: int) -> None:
+    """The options of a trainer on generated pages (train-judge, train-orient)."""
+    p.add_argument("--data", help="MNIST folder (default: $HANDNUM_DATA)")
+    p.add_argument("--out", default=f"runs/{name}", help="folder for page shards, checkpoints, ONNX and card")
+    p.add_argument("--pages", type=int, default=pages, help=f"generated training pages (default {pages})")
+    p.add_argument("--val-pages", type=int, default=val_pages, help=f"held-out pages, MNIST test digits (default {val_pages})")
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--workers", type=int, default=2, help="processes drawing and reading pages")
+    p.add_argument("--first-seed", type=int, default=first_seed, help=f"seed of the first training page (default {first_seed})")
+    p.add_argument("--init", help="start from the weights of a best.pt or last.pt (fine-tuning)")
+
+
+def _page_training_values(args: argparse.Namespace) -> dict:
+    names = ("out", "pages", "val_pages", "data", "epochs", "lr", "seed", "threads", "workers", "first_seed", "init")
+    return {k: getattr(args, k) for k in names}
+
+
 def cmd_train_judge(args: argparse.Namespace) -> int:
     from .judge.train import JudgeConfig, train
 
-    cfg = JudgeConfig(out=args.out, pages=args.pages, val_pages=args.val_pages, data=args.data, epochs=args.epochs,
-                      lr=args.lr, seed=args.seed, threads=args.threads, workers=args.workers, resume=args.resume,
-                      digit_keep=args.digit_keep, first_seed=args.first_seed, init=args.init)
+    cfg = JudgeConfig(**_page_training_values(args), resume=args.resume, digit_keep=args.digit_keep)
     card = train(cfg)
     print(json.dumps({"judge": str(Path(args.out) / "judge.onnx"), "held_out": card["held_out"]}))
+    return 0
+
+
+def cmd_train_orient(args: argparse.Namespace) -> int:
+    from .judge.orient_train import OrientConfig, train
+
+    cfg = OrientConfig(**_page_training_values(args), layout=args.layout)
+    card = train(cfg)
+    print(json.dumps({"orient": str(Path(args.out) / "orient.onnx"), "held_out": card["held_out"]}))
     return 0
 
 
@@ -273,21 +301,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     j = sub.add_parser("train-judge", help="train the judge that tells handwritten digits from print, letters "
                        "and marks, on generated pages (needs handnum[train])")
-    j.add_argument("--data", help="MNIST folder (default: $HANDNUM_DATA)")
-    j.add_argument("--out", default="runs/judge", help="folder for page shards, checkpoints, ONNX and card")
-    j.add_argument("--pages", type=int, default=1000, help="generated training pages (default 1000)")
-    j.add_argument("--val-pages", type=int, default=120, help="held-out pages, MNIST test digits (default 120)")
-    j.add_argument("--epochs", type=int, default=8)
-    j.add_argument("--lr", type=float, default=1e-3)
-    j.add_argument("--seed", type=int, default=0)
-    j.add_argument("--threads", type=int, help="torch CPU threads")
-    j.add_argument("--workers", type=int, default=2, help="processes drawing and reading pages")
+    _page_training(j, "judge", pages=1000, val_pages=120, epochs=8, lr=1e-3, first_seed=0)
     j.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
-    j.add_argument("--first-seed", type=int, default=0, help="seed of the first training page (default 0)")
-    j.add_argument("--init", help="start from the weights of a best.pt or last.pt (fine-tuning)")
     j.add_argument("--digit-keep", type=float, default=0.35,
                    help="share of the digit samples each epoch sees (default 0.35; the model is corrected for it)")
     j.set_defaults(func=cmd_train_judge)
+
+    o = sub.add_parser("train-orient", help="train the model that tells how a page is turned, on generated pages "
+                       "(needs handnum[train])")
+    _page_training(o, "orient", pages=600, val_pages=100, epochs=4, lr=2e-3, first_seed=5_000_000)
+    o.add_argument("--layout", help="draw the training pages of one layout only (default: any)")
+    o.set_defaults(func=cmd_train_orient)
 
     d = sub.add_parser("digit", help="read one digit per image (photo or crop of a single digit)")
     d.add_argument("images", nargs="+", help="image files, or - for standard input")

@@ -1,64 +1,103 @@
 """Orientation: a page photographed sideways or upside down is read the right way up.
 
-Candidates are classified once upright; their 28×28 images are then turned by 90°, 180°
-and 270° (turning a normalised digit equals normalising the turned digit) and classified in
-one more batch. Digits written the right way up are the ones the model is most sure of, and
-upright digits are taller than wide, so the page turn that makes the most marks sure digits
-wins, and only by a clear margin over reading it as it is (in count and in mean confidence):
-letters turned upside down can pass for digits, so a page of printed labels and a few
-handwritten digits must not be turned on a slight lead. Thin marks, specks and marks under half
-the height of the page's tallest (printed labels beside handwritten digits) do not vote.
+A small learned model (`models/orient.onnx`, trained on generated pages by `handnum train-orient`)
+looks at each candidate mark in two square windows of the ink, the mark itself and its
+neighbourhood, and gives the odds of each turn of the page around it. Every mark votes —
+handwritten digits and words, printed labels, rules — so a page of letters and a few digits is
+turned by its letters too; a speck or a "0" gives even odds and so no vote. The page turns by the
+sum of the marks' log-probabilities, with the prior that most pages are photographed upright.
 """
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
+import cv2
 import numpy as np
 
-from .model import CLASSES, NOT_A_DIGIT, Model
+from .errors import ModelError
+from .model import checked_card, open_session, softmax
+from .preprocess import window
 
-MARGIN = 0.0     # mean log-probability (of the most digit-like half) a turn must not lose
-SURE_GAIN = 1.25  # and it must make this many times more marks sure digits (≥ 0.9)
+TURNS = (0, 90, 180, 270)  # degrees counter-clockwise that make the page upright (np.rot90's k × 90)
+WINDOW = 32                # each window as WINDOW × WINDOW
+SIDES = (1.5, 5.0)         # the windows: 1.5× and 5× the mark's longer side, centred on it
+MAX_MARKS = 400            # marks that vote, spread over the page: enough to be sure, and quick
+UPRIGHT = 0.85             # prior: the share of pages photographed as they should be read
+VERSION = "orient-inputs-v1"
+SHIPPED = Path(__file__).resolve().parent / "models" / "orient.onnx"
 
 
-def page_turn(images: np.ndarray, upright: np.ndarray, boxes: np.ndarray, model: Model) -> int:
-    """Degrees (0, 90, 180, 270; counter-clockwise) to turn the page so its digits stand upright.
+def voters(boxes: np.ndarray) -> np.ndarray:
+    """Indices of the marks that vote: all of them, or MAX_MARKS spread evenly over the list."""
+    n = len(boxes)
+    return np.arange(n) if n <= MAX_MARKS else np.unique(np.linspace(0, n - 1, MAX_MARKS).round().astype(int))
 
-    `images` (N, 28, 28) are the candidates as they stand, `upright` their probabilities (N, 11),
-    `boxes` (N, 4) their boxes (for the shape cue).
-    """
-    size = boxes[:, 2:] - boxes[:, :2]
-    big, small = size.max(1), size.min(1)
-    if len(images):  # thin strokes ("1", bits of lines) and specks say nothing about the turn
-        telling = (small >= 0.3 * big) & (big >= 0.5 * np.percentile(big, 75)) \
-            & (size[:, 1] >= 0.5 * np.percentile(size[:, 1], 90))  # nor small print beside handwriting
-        images, upright, boxes = images[telling], upright[telling], boxes[telling]
-    if len(images) < 3:
-        return 0  # too few marks
-    unsure = upright[:, :NOT_A_DIGIT].max(1) < 0.9
-    need = SURE_GAIN * int((~unsure).sum()) + 1  # the sure digits a turn must make to win
-    if need > len(images):
-        return 0  # so many sure digits as it stands that no turn could win
-    tall = float(np.median((boxes[:, 3] - boxes[:, 1]) / np.maximum(boxes[:, 2] - boxes[:, 0], 1)))
-    turns = (180,) if tall >= 1.0 else (90, 180, 270)
-    turned = np.stack([np.rot90(images, k=t // 90, axes=(1, 2)) for t in turns])  # (turns, N, 28, 28)
-    probs = np.stack([upright] * (len(turns) + 1))  # as it stands, then per turn
-    probs[1:, unsure] = _read(turned[:, unsure], model)  # the marks not sure as they stand first
-    if ((probs[1:, unsure, :NOT_A_DIGIT].max(2) >= 0.9).sum(1) + len(images) - unsure.sum() < need).all():
-        return 0  # too few of those turn into sure digits to win, even if the sure ones stayed sure
-    probs[1:, ~unsure] = _read(turned[:, ~unsure], model)
-    digit_p = probs[:, :, :NOT_A_DIGIT].max(2)
-    sure = (digit_p >= 0.9).sum(1)  # marks read as digits with confidence, per turn
-    scores = np.log(np.maximum(digit_p, 1e-6))
-    keep = np.argsort(scores.max(0))[::-1][: max(3, len(images) // 2)]  # the most digit-like marks
-    mean = scores[:, keep].mean(1)
-    best = int(np.argmax(sure + 0.01 * mean))
-    if best == 0 or mean[best] - mean[0] < MARGIN or sure[best] < SURE_GAIN * sure[0] + 1:
+
+def windows(ink: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """The model's input for marks at `boxes` (N, 4: x0, y0, x1, y1) on the ink map `ink` (float,
+    ink bright, paper 0): (N, len(SIDES), WINDOW, WINDOW) float32. The windows are square and centred,
+    so turning the page turns each window the same way."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    out = np.zeros((len(boxes), len(SIDES), WINDOW, WINDOW), np.float32)
+    pyramid = [ink.astype(np.float32)]  # halved copies: a large window is cut where it is ≤ 4× WINDOW
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        longer = max(1.0, x1 - x0, y1 - y0)
+        for c, k in enumerate(SIDES):
+            side = k * longer
+            level = max(0, int(np.floor(np.log2(side / (2 * WINDOW))))) if side > 4 * WINDOW else 0
+            while len(pyramid) <= level:
+                pyramid.append(cv2.pyrDown(pyramid[-1]))
+            s = 0.5 ** level
+            out[i, c] = window(pyramid[level], (x0 + x1) / 2 * s, (y0 + y1) / 2 * s, side * s, side * s,
+                               (WINDOW, WINDOW), fill=0.0)
+    peak = out.reshape(len(out), -1).max(1) if len(out) else np.zeros(0)
+    return out / np.maximum(peak, 0.05)[:, None, None, None]  # faint or dark ink alike
+
+
+class TurnModel:
+    """`model(windows)` gives (N, 4) probabilities of the turns (TURNS) for `windows` from `windows`."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else SHIPPED
+        self.card = checked_card(self.path, "orientation model")
+        if self.card.get("inputs") != VERSION or tuple(self.card.get("classes", ())) != TURNS:
+            raise ModelError(f"orientation model {self.path} expects inputs {self.card.get('inputs')!r} and "
+                             f"classes {self.card.get('classes')}; this handnum has {VERSION!r} and {list(TURNS)}")
+        self.session = open_session(self.path, what="orientation model")
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        if not len(batch):
+            return np.zeros((0, len(TURNS)), np.float32)
+        try:
+            logits = np.concatenate([self.session.run(None, {"windows": batch[i:i + 512]})[0]
+                                     for i in range(0, len(batch), 512)])
+        except Exception as e:
+            raise ModelError(f"orientation model {self.path} failed: {e}") from e
+        return softmax(logits.astype(np.float64))
+
+
+@functools.lru_cache(maxsize=4)
+def load_turn_model(path: str | None = None) -> TurnModel:
+    """The orientation model at `path` (default: the shipped one), loaded once per process."""
+    return TurnModel(path)
+
+
+def votes(probs: np.ndarray) -> np.ndarray:
+    """The page's log-odds of each turn (4,) from its marks' probabilities (N, 4), prior included."""
+    prior = np.log([UPRIGHT] + [(1 - UPRIGHT) / 3] * 3)
+    return prior + np.log(np.maximum(probs, 1e-6)).sum(0)
+
+
+def page_turn(ink: np.ndarray, boxes: np.ndarray, model: TurnModel | None = None) -> int:
+    """Degrees (0, 90, 180, 270; counter-clockwise) to turn the page so it reads upright, from its
+    ink map and candidate marks."""
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    if not len(boxes):
         return 0
-    return turns[best - 1]
-
-
-def _read(turned: np.ndarray, model: Model) -> np.ndarray:
-    """Class probabilities (turns, N, 11) of turned images (turns, N, 28, 28), in one batch."""
-    return model(turned.reshape(-1, *turned.shape[2:])).reshape(len(turned), -1, len(CLASSES))
+    chosen = voters(boxes)
+    probs = (model or load_turn_model())(windows(ink, boxes[chosen]))
+    return TURNS[int(np.argmax(votes(probs)))]
 
 
 def box_to_original(box, turn: int, width: int, height: int) -> tuple[int, int, int, int]:

@@ -123,14 +123,14 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     found = find_marks(image, opts)
     ink, mask, printed, walls, comps = found.ink, found.mask, found.printed, found.walls, found.comps
     sheet, scale, ox, oy, skew, back = found.sheet, found.scale, found.ox, found.oy, found.skew, found.back
-    images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
-    whole = model(images)  # every candidate of the page in one batch
     if opts.orient and turn is None:
-        turn = orient.page_turn(images, whole, comps.boxes, model)
+        turn = orient.page_turn(ink, comps.boxes)
         if turn:
             page = read_image(np.ascontiguousarray(np.rot90(original, k=turn // 90)), source, page_no, opts,
                               model, started, turn)
             return _turned_back(page, original, turn)
+    images = candidate_images(ink, comps.labels, comps.boxes, comps.groups)
+    whole = model(images)  # every candidate of the page in one batch
     scale_px = sizes.digit_scale(comps.boxes, whole)  # the page's digit height, if it has sure digits
     comps, whole = recheck.shed_extras(ink, comps, whole, model, scale_px)
     beside = sizes.line_scale(comps.boxes, whole)      # ... and of the digits beside each mark

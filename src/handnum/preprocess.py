@@ -285,3 +285,21 @@ def _unstack(rest: np.ndarray, bridged: np.ndarray, rules: np.ndarray) -> tuple[
         bridges = (labels[box] == mark) & (bridged[box] > rest[box])
         out[box][bridges & long[lines[box]]] = 0
     return out, None
+
+
+def window(img: np.ndarray, cx: float, cy: float, w: float, h: float, size: tuple[int, int],
+           fill: float | None = None) -> np.ndarray:
+    """The (w × h) window of `img` centred on (cx, cy), resized to `size` (rows, cols); beyond the
+    image it holds `fill` (default: the paper, the crop's 90th percentile; 255 for a crop all outside)."""
+    x0, y0 = int(round(cx - w / 2)), int(round(cy - h / 2))
+    x1, y1 = x0 + max(1, int(round(w))), y0 + max(1, int(round(h)))
+    H, W = img.shape
+    crop = img[max(0, y0):min(H, y1), max(0, x0):min(W, x1)]
+    if crop.size == 0:
+        return np.full(size, 255 if fill is None else fill, img.dtype)
+    pad = (max(0, -y0), max(0, y1 - H), max(0, -x0), max(0, x1 - W))
+    if any(pad):
+        value = float(np.percentile(crop, 90)) if fill is None else fill
+        crop = cv2.copyMakeBorder(crop, *pad, cv2.BORDER_CONSTANT, value=int(value) if img.dtype == np.uint8 else value)
+    interp = cv2.INTER_AREA if crop.shape[0] > size[0] else cv2.INTER_LINEAR
+    return cv2.resize(crop, (size[1], size[0]), interpolation=interp)

@@ -40,11 +40,11 @@ def page_samples(seed: int, digits, options: Options | None = None) -> dict[str,
 
 
 def _shard(args) -> str:
-    out, first_seed = args
+    out, first_seed, samples = args
     path = Path(out) / f"shard-{first_seed:08d}.npz"
     if path.exists():
         return str(path)
-    parts = [page_samples(first_seed + k, _digits) for k in range(PAGES)]
+    parts = [samples(first_seed + k, _digits) for k in range(PAGES)]
     joined = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     tmp = path.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, **joined)
@@ -53,11 +53,12 @@ def _shard(args) -> str:
 
 
 def collect(out: str | Path, shards: int, seed: int = 0, data: str | None = None, split: str = "train",
-            workers: int = 2, progress=print) -> list[str]:
-    """Write `shards` shards of generated pages (seeds seed, seed+1, ...) into `out`."""
+            workers: int = 2, progress=print, samples=page_samples) -> list[str]:
+    """Write `shards` shards of generated pages (seeds seed, seed+1, ...) into `out`; `samples(seed, digits)`
+    gives a page's arrays (default: the judge's, `page_samples`)."""
     mnist.load(data)  # a missing or broken MNIST is one clear error here, not a broken worker pool
     Path(out).mkdir(parents=True, exist_ok=True)
-    jobs = [(str(out), seed + i * PAGES) for i in range(shards)]
+    jobs = [(str(out), seed + i * PAGES, samples) for i in range(shards)]
     with ProcessPoolExecutor(workers, initializer=_init, initargs=(data, split)) as pool:
         done = []
         for path in pool.map(_shard, jobs):

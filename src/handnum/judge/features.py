@@ -9,25 +9,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .. import preprocess
+
 MARK = 32                 # the mark: a square window 1.3× its longer side, as MARK×MARK
 CONTEXT = (32, 128)       # its line: 3× its height tall, 12× its height wide, as 32×128
 SCALARS = 4               # log height / page median, log width / height, digit confidence, log height / page size
 VERSION = "judge-inputs-v1"
-
-
-def _window(gray: np.ndarray, cx: float, cy: float, w: float, h: float, size: tuple[int, int]) -> np.ndarray:
-    """The (w × h) window of `gray` centred on (cx, cy), paper-coloured beyond the image, as `size` (rows, cols)."""
-    x0, y0 = int(round(cx - w / 2)), int(round(cy - h / 2))
-    x1, y1 = x0 + max(1, int(round(w))), y0 + max(1, int(round(h)))
-    H, W = gray.shape
-    crop = gray[max(0, y0):min(H, y1), max(0, x0):min(W, x1)]
-    if crop.size == 0:
-        return np.full(size, 255, np.uint8)
-    pad = (max(0, -y0), max(0, y1 - H), max(0, -x0), max(0, x1 - W))
-    if any(pad):
-        crop = cv2.copyMakeBorder(crop, *pad, cv2.BORDER_CONSTANT, value=int(np.percentile(crop, 90)))
-    interp = cv2.INTER_AREA if crop.shape[0] > size[0] else cv2.INTER_LINEAR
-    return cv2.resize(crop, (size[1], size[0]), interpolation=interp)
 
 
 def inputs(gray: np.ndarray, boxes: np.ndarray, confidence: np.ndarray):
@@ -49,8 +36,8 @@ def inputs(gray: np.ndarray, boxes: np.ndarray, confidence: np.ndarray):
             pyramid.append(cv2.pyrDown(pyramid[-1]))
         k = 0.5 ** level
         img, cx, cy = pyramid[level], (x0 + x1) / 2 * k, (y0 + y1) / 2 * k
-        ctx = _window(img, cx, cy, 12 * h[i] * k, 3 * h[i] * k, CONTEXT).astype(np.float32)
-        own = _window(img, cx, cy, side * k, side * k, (MARK, MARK)).astype(np.float32)
+        ctx = preprocess.window(img, cx, cy, 12 * h[i] * k, 3 * h[i] * k, CONTEXT).astype(np.float32)
+        own = preprocess.window(img, cx, cy, side * k, side * k, (MARK, MARK)).astype(np.float32)
         paper = np.percentile(ctx, 80)
         dark = min(float(own.min()), float(ctx.min()))
         span = max(25.0, paper - dark)

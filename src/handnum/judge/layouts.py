@@ -253,3 +253,24 @@ def note(rng, c, new_hand, new_number):
     while y < c.height - hand.height:
         write_line(rng, c, hand, int(rng.integers(10, 80)), y, c.width - 10, new_number, (0.7, 0.25, 0.05))
         y += int(hand.height * rng.uniform(1.5, 2.5))
+
+
+def column(rng, c, new_hand, new_number):
+    """A list: numbers one under another (roll numbers, a column of sums, 1 to 9), in one or two
+    columns, sometimes after printed item numbers."""
+    hand = new_hand(rng.uniform(20, 90))
+    single = rng.random() < 0.4  # one digit a line: a column counting up
+    labelled = rng.random() < 0.3
+    step = hand.height * rng.uniform(1.15, 1.9)
+    columns = 1 if rng.random() < 0.6 else 2
+    for col in range(columns):
+        x = int(rng.integers(20, 120) + col * c.width / columns)
+        y, k = int(rng.integers(20, 120)), int(rng.integers(0, 10))
+        while y < c.height - 2 * hand.height:
+            y += int(step * rng.uniform(0.95, 1.05))
+            xx = x + int(hand.height * rng.normal(0, 0.1))
+            if labelled:
+                box = printed(rng, c, f"{k + 1}.", xx, y - int(hand.height * 0.6), max(10, int(hand.height * 0.5)))
+                xx = (box[2] if box else xx) + int(hand.height * 0.5)
+            c.number(hand, str(k % 10) if single else new_number(rng), xx, y)
+            k += 1

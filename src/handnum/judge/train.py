@@ -112,20 +112,24 @@ def evaluate(net: JudgeNet, d: dict[str, np.ndarray]) -> dict:
             "digit_recall": round(float(tp / max(1, confusion[0].sum())), 4), "confusion": confusion.tolist()}
 
 
-def export(net: JudgeNet, path: Path, **card) -> dict:
-    """Write `net` as ONNX (inputs mark, context, scalars; output logits) and its card."""
+def write_onnx(net: nn.Module, dummy: dict[str, torch.Tensor], path: Path, card: dict) -> dict:
+    """`net` as ONNX at `path` (inputs named as in `dummy`, output "logits", any batch size) and its card
+    beside it, stamped with the time and the file's sha256."""
     path.parent.mkdir(parents=True, exist_ok=True)
     net = net.eval().cpu()
-    dummy = (torch.zeros(1, 1, features.MARK, features.MARK), torch.zeros((1, 1) + features.CONTEXT),
-             torch.zeros(1, features.SCALARS))
-    torch.onnx.export(net, dummy, str(path), input_names=["mark", "context", "scalars"], output_names=["logits"],
-                      dynamic_axes={k: {0: "n"} for k in ("mark", "context", "scalars", "logits")}, opset_version=17,
-                      dynamo=False)
-    card = {"name": "judge", "classes": list(KINDS), "inputs": features.VERSION,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **card,
-            "sha256": sha256_file(path)}
+    names = list(dummy)
+    torch.onnx.export(net, tuple(dummy.values()), str(path), input_names=names, output_names=["logits"],
+                      dynamic_axes={k: {0: "n"} for k in names + ["logits"]}, opset_version=17, dynamo=False)
+    card = {**card, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "sha256": sha256_file(path)}
     card_path(path).write_text(json.dumps(card, indent=1) + "\n")
     return card
+
+
+def export(net: JudgeNet, path: Path, **card) -> dict:
+    """Write `net` as ONNX (inputs mark, context, scalars; output logits) and its card."""
+    dummy = {"mark": torch.zeros(1, 1, features.MARK, features.MARK), "context": torch.zeros((1, 1) + features.CONTEXT),
+             "scalars": torch.zeros(1, features.SCALARS)}
+    return write_onnx(net, dummy, path, {"name": "judge", "classes": list(KINDS), "inputs": features.VERSION, **card})
 
 
 def train(cfg: JudgeConfig, progress=print) -> dict:
