@@ -1,8 +1,9 @@
 """`read`: the whole pipeline for one page, stage by stage, data flowing one way.
 
-io → preprocess → segment → normalize → classify (one batched model call) → layout → Page.
-Work happens on a copy scaled down to at most `max_side` pixels; boxes are mapped back to
-the original image.
+io → `find_marks` (sheet, light, ink, slope, printed lines, candidate marks) → orient (a learned
+vote; a turned page is read again turned) → normalize → classify (one batched model call) →
+recheck, touching → layout → judge (opt-in) → Page. Work happens on a copy scaled down to at most
+`max_side` pixels; boxes are mapped back to the original image.
 """
 from __future__ import annotations
 
