@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .segment import _find  # union-find over marks
+from .segment import find_root  # union-find over marks
 
 
 ALIKE = 0.6  # two marks are characters of one row when they overlap vertically by this share of the taller
@@ -51,8 +51,8 @@ def _table_rows(boxes: np.ndarray, pairs: list[tuple[int, int]], between: list[i
         if w == 0 and x0[b] - x1[a] <= CLOSE * taller:
             shared[[a, b]] = True
         elif w == 1:
-            row[_find(row, a)] = _find(row, b)
-    rows = np.array([_find(row, i) for i in range(n)], np.int64)
+            row[find_root(row, a)] = find_root(row, b)
+    rows = np.array([find_root(row, i) for i in range(n)], np.int64)
     share = np.bincount(rows, shared, n) / np.maximum(np.bincount(rows, None, n), 1)
     return share[rows] >= TABLE
 

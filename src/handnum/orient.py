@@ -12,12 +12,11 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .errors import ModelError
 from .model import checked_card, open_session, softmax
-from .preprocess import window
+from .preprocess import pyramid_window
 
 TURNS = (0, 90, 180, 270)  # degrees counter-clockwise that make the page upright (np.rot90's k × 90)
 WINDOW = 32                # each window as WINDOW × WINDOW
@@ -45,12 +44,8 @@ def windows(ink: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         longer = max(1.0, x1 - x0, y1 - y0)
         for c, k in enumerate(SIDES):
             side = k * longer
-            level = max(0, int(np.floor(np.log2(side / (2 * WINDOW))))) if side > 4 * WINDOW else 0
-            while len(pyramid) <= level:
-                pyramid.append(cv2.pyrDown(pyramid[-1]))
-            s = 0.5 ** level
-            out[i, c] = window(pyramid[level], (x0 + x1) / 2 * s, (y0 + y1) / 2 * s, side * s, side * s,
-                               (WINDOW, WINDOW), fill=0.0)
+            out[i, c] = pyramid_window(pyramid, (x0 + x1) / 2, (y0 + y1) / 2, side, side, (WINDOW, WINDOW), side,
+                                       fill=0.0)
     peak = out.reshape(len(out), -1).max(1) if len(out) else np.zeros(0)
     return out / np.maximum(peak, 0.05)[:, None, None, None]  # faint or dark ink alike
 

@@ -303,3 +303,15 @@ def window(img: np.ndarray, cx: float, cy: float, w: float, h: float, size: tupl
         crop = cv2.copyMakeBorder(crop, *pad, cv2.BORDER_CONSTANT, value=int(value) if img.dtype == np.uint8 else value)
     interp = cv2.INTER_AREA if crop.shape[0] > size[0] else cv2.INTER_LINEAR
     return cv2.resize(crop, (size[1], size[0]), interpolation=interp)
+
+
+def pyramid_window(pyramid: list[np.ndarray], cx: float, cy: float, w: float, h: float, size: tuple[int, int],
+                   side: float, fill: float | None = None) -> np.ndarray:
+    """`window` (centre and size in pyramid[0]'s pixels) cut from the halved copy where `side` px are
+    still at least 2× `size`'s rows: a large window is not shrunk from the full page. `pyramid` starts as
+    [image] and gains the halved copies it needs."""
+    level = max(0, int(np.floor(np.log2(side / (2 * size[0]))))) if side > 4 * size[0] else 0
+    while len(pyramid) <= level:
+        pyramid.append(cv2.pyrDown(pyramid[-1]))
+    k = 0.5 ** level
+    return window(pyramid[level], cx * k, cy * k, w * k, h * k, size, fill)

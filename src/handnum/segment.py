@@ -57,7 +57,8 @@ def labelled_hysteresis(ink: np.ndarray, high: float, low: float) -> tuple[np.nd
     return (labels > 0).astype(np.uint8), (int(keep.sum()), labels, stats, centroids)
 
 
-def _find(parent: list[int], i: int) -> int:
+def find_root(parent: list[int], i: int) -> int:
+    """The root of `i` in the union-find forest `parent` (paths halved on the way)."""
     while parent[i] != i:
         parent[i] = parent[parent[i]]
         i = parent[i]
@@ -69,7 +70,7 @@ def _union(parent: list[int], span: dict, i: int, j: int, typical: float = 0.0) 
     member (specks must not chain two digits of a column into one candidate) and than the page's
     `typical` mark (a digit broken in three pieces has no tall member). `span[root]` holds
     (top, bottom, tallest member height) of each group."""
-    a, b = _find(parent, i), _find(parent, j)
+    a, b = find_root(parent, i), find_root(parent, j)
     if a == b:
         return
     top, bottom, tallest = min(span[a][0], span[b][0]), max(span[a][1], span[b][1]), max(span[a][2], span[b][2])
@@ -116,7 +117,7 @@ def merge_pieces(boxes: np.ndarray, max_gap: float = 0.3, piece: float = 0.75,
         _union(parent, span, a, b, typical)
     groups: dict[int, list[int]] = {}
     for i in range(n):
-        groups.setdefault(_find(parent, i), []).append(i)
+        groups.setdefault(find_root(parent, i), []).append(i)
     return sorted(groups.values(), key=lambda g: min(boxes[k, 0] for k in g))
 
 

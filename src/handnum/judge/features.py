@@ -6,7 +6,6 @@ context window, so a faint mark beside dark ones stays faint.
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from .. import preprocess
@@ -30,14 +29,9 @@ def inputs(gray: np.ndarray, boxes: np.ndarray, confidence: np.ndarray):
     h = np.maximum(1.0, boxes[:, 3] - boxes[:, 1])
     pyramid = [gray]  # halved copies: a large mark's windows are cut from one where it is still ≥ 2× MARK
     for i, (x0, y0, x1, y1) in enumerate(boxes):
-        side = 1.3 * max(w[i], h[i])
-        level = max(0, int(np.floor(np.log2(side / (2 * MARK))))) if side > 4 * MARK else 0
-        while len(pyramid) <= level:
-            pyramid.append(cv2.pyrDown(pyramid[-1]))
-        k = 0.5 ** level
-        img, cx, cy = pyramid[level], (x0 + x1) / 2 * k, (y0 + y1) / 2 * k
-        ctx = preprocess.window(img, cx, cy, 12 * h[i] * k, 3 * h[i] * k, CONTEXT).astype(np.float32)
-        own = preprocess.window(img, cx, cy, side * k, side * k, (MARK, MARK)).astype(np.float32)
+        side, cx, cy = 1.3 * max(w[i], h[i]), (x0 + x1) / 2, (y0 + y1) / 2
+        ctx = preprocess.pyramid_window(pyramid, cx, cy, 12 * h[i], 3 * h[i], CONTEXT, side).astype(np.float32)
+        own = preprocess.pyramid_window(pyramid, cx, cy, side, side, (MARK, MARK), side).astype(np.float32)
         paper = np.percentile(ctx, 80)
         dark = min(float(own.min()), float(ctx.min()))
         span = max(25.0, paper - dark)
