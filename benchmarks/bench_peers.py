@@ -119,7 +119,7 @@ def timed(fn, runs: int) -> tuple[list[float], object]:
     return times, out
 
 
-def run_handnum(truth: dict, folder: Path, runs: int, judge: bool = False) -> dict:
+def run_handnum(truth: dict, folder: Path, runs: int, judge: bool = True) -> dict:
     handnum.load_model()
     res = {}
     for name, lines in truth.items():
@@ -190,7 +190,8 @@ def main() -> None:
                     help="python of a venv with rapidocr + onnxruntime (default: %(default)s)")
     ap.add_argument("--psm", default="6,11,4", help="Tesseract page-segmentation modes to try")
     ap.add_argument("--json", help="also write the results here")
-    ap.add_argument("--judge", action="store_true", help="handnum reads with the learned judge (--judge)")
+    ap.add_argument("--judge", action=argparse.BooleanOptionalAction, default=True,
+                    help="handnum reads with the learned judge (default, as `handnum read`; --no-judge: without)")
     args = ap.parse_args()
     folder = Path(args.sheets)
     truth = load_truth(folder / "truth.json")

@@ -45,13 +45,16 @@ def test_two_numbers_apart_are_not_a_slanted_row(mnist_test):
     assert texts(handnum.read(page)) == ["917", "26"]
 
 
+@pytest.mark.parametrize("judge", [True, False])
 @pytest.mark.parametrize("angle", [8, -25, 40])
-def test_a_slanted_page_is_read_straight(mnist_test, angle):
+def test_a_slanted_page_is_read_straight(mnist_test, angle, judge):
+    """Read straight, with the judge (which looks at the page straightened, as at the level pages it
+    learned from) and without it."""
     page = paper(700, 1100)
     write(page, mnist_test, "5302", 250, 250, 70)
     write(page, mnist_test, "47", 620, 250, 70)
     write(page, mnist_test, "861", 250, 400, 70)
-    result = handnum.read(turned(page, angle, border=(235, 235, 235)))
+    result = handnum.read(turned(page, angle, border=(235, 235, 235)), judge=judge)
     assert texts(result) == ["5302 47", "861"]
     assert result.skew == pytest.approx(-angle, abs=1.0)
 

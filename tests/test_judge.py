@@ -42,6 +42,19 @@ def test_a_scene_is_the_same_for_the_same_seed_and_knows_every_mark(layout):
         assert all(p[0] < q[0] and p[1] < q[3] and q[1] < p[3] for p, q in zip(boxes, boxes[1:]))
 
 
+def test_numbers_written_close_have_digits_that_touch_or_overlap():
+    """The "close" layout: a writer whose digits reach under the next one, as the reader meets them."""
+    gaps = []
+    for seed in range(4):
+        scene = scenes.draw_scene(seed, _fake_digits(), "close")
+        numbers: dict[int, list] = {}
+        for it in scene.items:
+            if it.kind == "digit":
+                numbers.setdefault(it.number, []).append(it.box)
+        gaps += [q[0] - p[2] for boxes in numbers.values() for p, q in zip(boxes, boxes[1:])]
+    assert len(gaps) > 20 and np.mean(np.array(gaps) <= 0) > 0.8
+
+
 def test_every_drawn_digit_has_ink_in_its_box():
     scene = scenes.draw_scene(11, _fake_digits(), "plain")
     gray = cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY).astype(np.float32)
@@ -189,6 +202,7 @@ def test_train_judge_refuses_bad_arguments_in_one_line(tmp_path, capsys):
     assert main(["train-judge", "--out", str(tmp_path / "r"), "--pages", "0"]) != 0
     assert main(["train-judge", "--out", str(tmp_path / "r"), "--init", str(tmp_path / "none.pt")]) != 0
     assert main(["train-judge", "--out", str(tmp_path / "r"), "--data", str(tmp_path / "no-mnist"), "--pages", "10"]) != 0
+    assert main(["train-judge", "--out", str(tmp_path / "r"), "--layout", "nowhere"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and all(line.startswith("handnum: error: ") for line in err)
+    assert len(err) == 4 and all(line.startswith("handnum: error: ") for line in err)
     assert "Traceback" not in "".join(err)

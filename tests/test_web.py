@@ -324,13 +324,13 @@ def test_serve_command_errors_are_one_line(capsys, tmp_path):
 
 
 def test_the_judge_is_a_query_option(client):
-    """?judge=true reads with the learned judge (off by default): the answers are the library's with
-    and without it; a value that is not a bool is a 422."""
+    """The learned judge is on by default and ?judge=false turns it off: the answers are the library's
+    with and without it; a value that is not a bool is a 422."""
     from handnum.pipeline import Options, read_image
 
     image = sheet("12 345")
     page = png(image)
-    for query, judge in (("?judge=true", True), ("", False)):
+    for query, judge in (("?judge=false", False), ("", True), ("?judge=true", True)):
         answer = post_image(client, page, query)
         assert answer.status_code == 200
         expected = read_image(cv2.imdecode(np.frombuffer(page, np.uint8), cv2.IMREAD_COLOR), options=Options(judge=judge))

@@ -44,10 +44,12 @@ def _page_training(p: argparse.ArgumentParser, name: str, pages: int, val_pages:
     p.add_argument("--workers", type=int, default=2, help="processes drawing and reading pages")
     p.add_argument("--first-seed", type=int, default=first_seed, help=f"seed of the first training page (default {first_seed})")
     p.add_argument("--init", help="start from the weights of a best.pt or last.pt (fine-tuning)")
+    p.add_argument("--layout", help="draw the training pages of one layout only (default: any)")
 
 
 def _page_training_values(args: argparse.Namespace) -> dict:
-    names = ("out", "pages", "val_pages", "data", "epochs", "lr", "seed", "threads", "workers", "first_seed", "init")
+    names = ("out", "pages", "val_pages", "data", "epochs", "lr", "seed", "threads", "workers", "first_seed", "init",
+             "layout")
     return {k: getattr(args, k) for k in names}
 
 
@@ -63,7 +65,7 @@ def cmd_train_judge(args: argparse.Namespace) -> int:
 def cmd_train_orient(args: argparse.Namespace) -> int:
     from .judge.orient_train import OrientConfig, train
 
-    cfg = OrientConfig(**_page_training_values(args), layout=args.layout)
+    cfg = OrientConfig(**_page_training_values(args))
     card = train(cfg)
     print(json.dumps({"orient": str(Path(args.out) / "orient.onnx"), "held_out": card["held_out"]}))
     return 0
@@ -310,7 +312,6 @@ def build_parser() -> argparse.ArgumentParser:
     o = sub.add_parser("train-orient", help="train the model that tells how a page is turned, on generated pages "
                        "(needs handnum[train])")
     _page_training(o, "orient", pages=600, val_pages=100, epochs=4, lr=2e-3, first_seed=5_000_000)
-    o.add_argument("--layout", help="draw the training pages of one layout only (default: any)")
     o.set_defaults(func=cmd_train_orient)
 
     d = sub.add_parser("digit", help="read one digit per image (photo or crop of a single digit)")

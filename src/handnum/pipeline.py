@@ -34,7 +34,7 @@ class Options:
     find_paper: bool = True       # a sheet on a contrasting background: read only the sheet
     orient: bool = True           # a page photographed sideways or upside down is turned upright
     deskew: bool = True           # a page photographed at an angle (up to ±45°) is straightened
-    judge: bool = False           # the learned judge sets aside printed text, letters and marks read as digits
+    judge: bool = True            # the learned judge sets aside printed text, letters and marks read as digits (--no-judge: off)
     model: str | None = None      # model file (default: $HANDNUM_MODEL or the shipped one)
 
     def __post_init__(self):
@@ -182,8 +182,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             digit_idx.append(i)
 
     if opts.judge and digit_idx:  # the learned judge: printed text, letters and marks read as digits are set aside
-        why, sure = judge.verdicts(_sheet_alone(original, sheet), np.array([digits[i].box for i in digit_idx]),
-                                   np.array([digits[i].confidence for i in digit_idx]))
+        view, at = _judge_view(original, found, boxes[digit_idx], [digits[i].box for i in digit_idx])
+        why, sure = judge.verdicts(view, at, np.array([digits[i].confidence for i in digit_idx]))
         rejected += [Rejected(digits[i].box, r, float(q)) for i, r, q in zip(digit_idx, why, sure) if r]
         digit_idx = [i for i, r in zip(digit_idx, why) if not r]
     lines = []
@@ -214,6 +214,20 @@ def _sheet_alone(image: np.ndarray, sheet: np.ndarray | None) -> np.ndarray:
     on = paper.paper_mask(gray.shape, sheet, 0.0).astype(bool)
     paper_level = np.median(gray[on][::37]) if on.any() else 255
     return np.where(on, gray, np.uint8(paper_level))
+
+
+def _judge_view(original: np.ndarray, found: Marks, working: np.ndarray, boxes: list) -> tuple[np.ndarray, np.ndarray]:
+    """The page the judge looks at, and the marks' boxes on it: the sheet alone (`_sheet_alone`), at
+    full resolution, and straightened as the working copy was, so that a mark on a tilted photo stands
+    upright as on the level pages the judge learned from. `working`: the boxes on the working copy;
+    `boxes`: the same in `original`'s pixels (used as they are where the page is level)."""
+    gray = _sheet_alone(original, found.sheet)
+    if not found.skew:
+        return gray, np.array(boxes, np.float64)
+    if found.sheet is not None:
+        gray = gray[found.oy:int(found.sheet[:, 1].max()) + 1, found.ox:int(found.sheet[:, 0].max()) + 1]
+    turned, _ = deskew.straighten(255 - gray, found.skew)  # new corners: paper, not black
+    return 255 - turned, np.asarray(working, np.float64) / found.scale
 
 
 def _turned_back(page: Page, original: np.ndarray, turn: int) -> Page:

@@ -25,9 +25,10 @@ def _init(data: str | None, split: str) -> None:
     _digits = (m.train_images, m.train_labels) if split == "train" else (m.test_images, m.test_labels)
 
 
-def page_samples(seed: int, digits, options: Options | None = None) -> dict[str, np.ndarray]:
-    """The judge's inputs and labels for the digits the reader (judge off) reports on the page of `seed`."""
-    scene = scenes.draw_scene(seed, digits)
+def page_samples(seed: int, digits, options: Options | None = None, layout: str | None = None) -> dict[str, np.ndarray]:
+    """The judge's inputs and labels for the digits the reader (judge off) reports on the page of `seed`
+    (of `layout`, default any)."""
+    scene = scenes.draw_scene(seed, digits, layout)
     opts = options or Options(judge=False)
     page = read_image(scene.image, f"seed-{seed}", options=opts)
     boxes = np.array([d.box for d in page.digits], np.float64).reshape(-1, 4)

@@ -19,6 +19,8 @@ LABELS = ["Name", "Roll No.", "Date", "Phone", "Class", "Section", "Marks", "Tot
 HEADINGS = ["Answer Sheet", "Q. No.", "Marks Obtained", "Score Card", "Student Details", "Subject", "Round",
             "Player", "Total", "Remarks", "Max. Marks", "Part A", "Section B", "Exam 2023", "Page", "Term I"]
 VARIABLES = list("xyabnkt")
+CLOSE_WORDS = ["too", "book", "good", "moon", "all", "cool", "door", "food", "look", "see", "boo", "odd", "add",
+               "bob", "dad", "egg", "zoo", "hill", "off", "ill"]  # letters that touch as digits do: oo, ll, dd
 SENTENCES = ["Answer all questions.", "Write your roll number in the boxes below.", "Time allowed: 3 hours",
              "Calculate the value of x when 2x + 5 = 17.", "Use delta = 1/8 and assume an initial value of 4.0.",
              "Fill in the table with the marks obtained in each subject.", "Do not write in this margin.",
@@ -274,3 +276,23 @@ def column(rng, c, new_hand, new_number):
                 xx = (box[2] if box else xx) + int(hand.height * 0.5)
             c.number(hand, str(k % 10) if single else new_number(rng), xx, y)
             k += 1
+
+
+def close(rng, c, new_hand, new_number):
+    """Numbers written close: each digit touching or reaching under the next, at any size from small
+    to a few large digits on the page, beside words whose letters touch as well ("too", "all")."""
+    big = rng.random() < 0.35
+    hand = new_hand(rng.uniform(80, max(81, min(420, c.height / 4))) if big else rng.uniform(20, 80))
+    overlap = (rng.uniform(-0.3, -0.1), rng.uniform(-0.05, 0.03))  # this writer's range of spaces
+    y = int(rng.integers(10, 60))
+    while y < c.height - 1.6 * hand.height:
+        y += int(hand.height * rng.uniform(1.3, 2.2))
+        x = int(rng.integers(10, 150))
+        while x < c.width - 3 * hand.height:
+            if rng.random() < 0.8:
+                text = new_number(rng)[:int(rng.integers(1, 4))] if big else new_number(rng)
+                x = c.number(hand, text if len(text) > 1 or big else text * 2, x, y, spacing=overlap)
+            else:
+                box = word(c, hand, CLOSE_WORDS[int(rng.integers(len(CLOSE_WORDS)))], x, y)
+                x = box[2] if box else x + hand.height
+            x += int(hand.height * rng.uniform(0.6, 2.5))

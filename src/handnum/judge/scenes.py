@@ -1,7 +1,7 @@
 """Generated pages with exact truth, for training and validating the judge.
 
 A scene is a page where people write numbers — plain paper, a notebook, an answer table, a mark
-sheet or score card, a form, maths, a sticky note, a list in a column — with handwritten numbers among printed text,
+sheet or score card, a form, maths, a sticky note, a list in a column, numbers written close — with handwritten numbers among printed text,
 handwritten words and marks, then photographed or scanned (paper tint, light, shadow, blur, noise,
 JPEG). Every drawn object is an `Item` with its box and kind, so any box a reader finds can be
 labelled (`label_boxes`). Deterministic by seed.
@@ -16,7 +16,7 @@ import numpy as np
 from . import glyphs, layouts
 from .model import KINDS  # what the judge tells apart; "other": none of these
 
-LAYOUTS = ("plain", "digits", "notebook", "table", "scores", "form", "maths", "note", "column")
+LAYOUTS = ("plain", "digits", "notebook", "table", "scores", "form", "maths", "note", "column", "close")
 
 
 @dataclass
@@ -56,16 +56,19 @@ class Canvas:
             self.items.append(Item(box, kind, text, number))
         return box
 
-    def number(self, hand: glyphs.Hand, text: str, x: int, baseline: int, gap: float = 0.12, new: bool = True):
+    def number(self, hand: glyphs.Hand, text: str, x: int, baseline: int, gap: float = 0.12, new: bool = True,
+               spacing: tuple[float, float] | None = None):
         """Handwritten digits of `text` left to right, bottoms near `baseline`; returns the right edge.
-        `new=False`: they go on the number drawn last (one digit per box of a form field)."""
+        `new=False`: they go on the number drawn last (one digit per box of a form field). `spacing`:
+        the range of the space between digits, in digit heights (default: -0.08 to gap + 0.15)."""
+        low, high = spacing or (-0.08, gap + 0.15)
         self.numbers += new
         for ch in text:
             g = hand.digit(int(ch))
             y = baseline - g.shape[0] + int(hand.rng.normal(0, 0.04) * hand.height)
             if self.put(g, x, y, "digit", ch, number=self.numbers - 1) is None:
                 return x
-            x += g.shape[1] + int(hand.height * hand.rng.uniform(-0.08, gap + 0.15))
+            x += g.shape[1] + int(hand.height * hand.rng.uniform(low, high))
         return x
 
 

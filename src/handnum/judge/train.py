@@ -10,6 +10,7 @@ continues from `last.pt`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -21,7 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..model import card_path, sha256_file
-from . import collect, features
+from . import collect, features, scenes
 from .model import KINDS
 
 VAL_SEED = 9_000_000  # held-out pages start here; training pages start at 0
@@ -43,6 +44,7 @@ class JudgeConfig:
     digit_keep: float = 0.35  # share of the (plentiful) digit samples each epoch sees, a new draw per epoch
     first_seed: int = 0       # seed of the first training page (another range: new pages in another run)
     init: str | None = None   # start from the weights of a best.pt or last.pt
+    layout: str | None = None  # draw training pages of this layout only (default: any)
 
     def __post_init__(self):
         if self.pages < 1 or self.val_pages < 1 or self.epochs < 1 or self.batch_size < 1 or self.workers < 1:
@@ -51,6 +53,8 @@ class JudgeConfig:
             raise ValueError(f"digit_keep must be in (0, 1] and lr positive, got {self.digit_keep} and {self.lr}")
         if self.init and not Path(self.init).is_file():
             raise ValueError(f"--init {self.init}: no such checkpoint")
+        if self.layout is not None and self.layout not in scenes.LAYOUTS:
+            raise ValueError(f"--layout {self.layout}: not one of {', '.join(scenes.LAYOUTS)}")
 
 
 def _branch(channels: list[int]) -> nn.Sequential:
@@ -138,7 +142,8 @@ def train(cfg: JudgeConfig, progress=print) -> dict:
         torch.set_num_threads(cfg.threads)
     torch.set_flush_denormal(True)  # tiny weights and gradients would slow every CPU op
     shards = -(-cfg.pages // collect.PAGES)
-    collect.collect(out / "train", shards, cfg.first_seed, cfg.data, "train", cfg.workers, progress)
+    collect.collect(out / "train", shards, cfg.first_seed, cfg.data, "train", cfg.workers, progress,
+                    functools.partial(collect.page_samples, layout=cfg.layout))
     collect.collect(out / "val", -(-cfg.val_pages // collect.PAGES), VAL_SEED, cfg.data, "test", cfg.workers, progress)
     data, val = load_shards(out / "train"), load_shards(out / "val")
     counts = np.bincount(data["labels"], minlength=len(KINDS))
