@@ -37,6 +37,25 @@ def test_a_lone_digit_or_a_blank_page_is_not_turned():
     assert skew_angle(mask) == 0.0
 
 
+def test_a_hard_shadow_across_a_level_page_does_not_tilt_it(mnist_test):
+    """The edge of a shadow is one long straight line; the rows of digits do not follow it."""
+    page = paper(700, 1000)
+    for y in range(80, 640, 110):
+        write(page, mnist_test, "4096", 60, y, 60)
+        write(page, mnist_test, "275", 600, y, 60)
+    yy, xx = np.mgrid[0:700, 0:1000]
+    shade = np.where(yy - 0.75 * xx > -150, 0.6, 1.0)[..., None]  # everything below a 37° edge in shadow
+    page = (page * shade).astype(np.uint8)
+    band = (np.abs(yy - 0.75 * xx + 150) < 6).astype(np.uint8)  # the edge as the ink map sees it: a band
+    assert skew_angle(band) != 0.0  # alone, the band is a tilted line ...
+    mask = band.copy()
+    for y in range(80, 640, 110):  # ... among level rows of marks, it tilts nothing
+        for x in range(60, 900, 45):
+            mask[y:y + 50, x:x + 28] |= 1
+    assert skew_angle(mask) == 0.0
+    assert handnum.read(page).skew == 0.0
+
+
 def test_two_numbers_apart_are_not_a_slanted_row(mnist_test):
     """Two short numbers on different lines line up along a diagonal; that is no row."""
     page = paper(600, 900)

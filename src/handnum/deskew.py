@@ -4,7 +4,9 @@ Two cues. Rows of digits: a digit's nearest neighbour sits beside it in its row,
 directions to nearest neighbours agree on the row direction (when most of them do). Ruled
 lines: projected onto the page's true vertical axis, long straight lines pile up in sharp
 peaks (the projection profile, sum of squared bin counts, is much sharper than at 0°); they
-win when present. Either estimate is refined on the profile in 0.2° steps. Small skews
+win when present. Either estimate is refined on the profile in 0.2° steps, and kept only where the
+profile is sharper turned than as the page stands (the edge of a hard shadow across a level page is
+a long line too, but the page's rows do not follow it). Small skews
 (under 1° for lines, 3° for rows of digits) are left alone. Straightening turns the ink map; boxes found on the turned copy are
 mapped back with `box_back`.
 """
@@ -54,7 +56,11 @@ def skew_angle(mask: np.ndarray) -> float:
         pick = (np.arange(SAMPLE) * step).astype(np.int64)
         xs, ys = xs[pick], ys[pick]
     fine = np.arange(rows - 1.6, rows + 1.61, 0.2)
-    angle = round(float(fine[int(np.argmax(_sharpness(xs.astype(np.float64), ys.astype(np.float64), fine)))]), 1)
+    sharp = _sharpness(xs.astype(np.float64), ys.astype(np.float64), np.append(fine, 0.0))
+    best = int(np.argmax(sharp[:-1]))
+    if sharp[best] <= sharp[-1]:  # the ink lines up no better turned (a shadow's edge, one long stroke): level
+        return 0.0
+    angle = round(float(fine[best]), 1)
     return 0.0 if abs(angle) < least else angle
 
 
