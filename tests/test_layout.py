@@ -75,21 +75,6 @@ def test_loose_ink_in_a_gap_bridges_it_but_dust_and_dashes_do_not():
     assert split_numbers(far, [0, 1], 0.3, None, 0.0, np.array([[55, 5, 245, 95]])) == [[0], [1]]
 
 
-def test_a_lone_short_one_is_a_stroke():
-    """A "/" read as a 1, standing apart at 0.55 of the height of its line's digits, is a stroke;
-    a 1 of its own as tall as them, and a short 1 inside a number, are digits."""
-    from handnum.layout import lone_strokes
-
-    boxes = np.array([[0, 0, 40, 60], [45, 0, 85, 60],      # "23", 60 px
-                      [150, 27, 165, 60],                     # "/" read as 1, 33 px, apart
-                      [250, 2, 262, 60],                      # a 1 of its own, 58 px
-                      [350, 0, 390, 60], [395, 30, 405, 60]])  # "41" with a short 1
-    labels = np.array([2, 3, 1, 1, 4, 1])
-    numbers = [[0, 1], [2], [3], [4, 5]]
-    assert lone_strokes(boxes, labels, numbers) == [[2]]
-    assert lone_strokes(boxes[2:4], labels[2:4], [[0], [1]]) == []  # no other digits: no measure
-
-
 def test_a_close_gap_on_a_line_of_wide_spaces_is_inside_a_number():
     """On a line whose numbers stand two heights apart, "14" with a gap of 0.45 heights is one
     number; on a line of single digits 0.45 heights apart, and where the widest gap is under three
@@ -246,23 +231,6 @@ def test_walled_joins_marks_in_neighbouring_boxes_only():
     assert not walled(two, box)[0, 1]  # a wall on one side only: no box round them
 
 
-def test_small_print_lines_with_letters():
-    from handnum.layout import in_small_print
-
-    def probs(*rows):  # p(not a digit) per mark; the rest on a 4
-        out = np.zeros((len(rows), 11))
-        out[:, 10], out[:, 4] = rows, 1 - np.array(rows)
-        return out
-
-    hint = np.array(row(0, [0, 60, 120, 180, 240, 300]))  # "d d y y y y": marks 40 px tall, far apart
-    p = probs(0.95, 0.97, 0.3, 0.4, 0.2, 0.3)
-    assert in_small_print(hint, p, scale=70.0).tolist() == [True] * 6
-    assert not in_small_print(hint, p, scale=60.0).any()     # 40 px is not small print for 60 px digits
-    assert not in_small_print(hint, probs(0.95, 0.5, 0.3, 0.4, 0.2, 0.3), scale=70.0).any()  # one letter
-    many = np.array(row(0, [60 * k for k in range(10)]))    # two failed pieces among ten small digits
-    assert not in_small_print(many, probs(0.95, 0.97, *[0.1] * 8), scale=70.0).any()
-
-
 def test_evenly_spaced_letters_are_a_word_but_numbers_beside_them_are_not():
     from handnum.layout import group_lines, in_words
     from handnum.words import spaced_words
@@ -321,27 +289,6 @@ def test_lowercase_after_a_dot_ends_the_word_and_wall_slivers():
                       [250, 100, 253, 140],  # the "1" that was taken for a wall
                       [20, 110, 40, 150]])   # a digit beside the wall
     assert wall_slivers(marks, walls).tolist() == [True, False, False, False]
-
-
-def test_a_form_field_with_sure_letters_is_a_word_field():
-    from handnum.words import field_words
-
-    # "G U R A G A I N" one letter per box: G, U, A, G sure letters; R, A, N broken into pieces
-    # read as digits (12 marks, 4 letters: under a third of the marks)
-    xs = [0, 50, 100, 112, 150, 200, 250, 262, 300, 350, 362, 374]
-    boxes = np.array([[x, 0, x + (10 if x % 50 else 30), 40] for x in xs])
-    kinds = [10, 10, 1, 2, 10, 6, 1, 7, 1, 1, 1, 1]
-    probs = np.zeros((len(xs), 11))
-    probs[np.arange(len(xs)), kinds] = 0.99
-    joined = np.zeros((len(xs), len(xs)), bool)
-    for a in range(len(xs) - 1):
-        joined[a, a + 1] = joined[a + 1, a] = True  # neighbouring boxes of one field
-    lines = [list(range(len(xs)))]
-    assert field_words(boxes, probs, lines, 0.3, joined).all()
-    assert not field_words(boxes, probs, lines, 0.3, None).any()  # no boxes: no field
-    probs[4] = 0
-    probs[4, 3] = 0.99                                             # two sure letters are too few
-    assert not field_words(boxes, probs, lines, 0.3, joined).any()
 
 
 def test_spaced_capitals_with_a_third_sure_letters_and_lowercase_at_seven_tenths():

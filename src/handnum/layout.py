@@ -10,7 +10,6 @@ DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its l
 X_HEIGHT, SHORT_WORD = 0.8, 5  # a sure letter this short for its cluster of at most this many marks: a word
 HYPHEN = 0.45  # ... but at least this share of its tallest: a shorter one is a hyphen or a dash, no letter
 SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits, letters this sure: a label
-PRINT_CONFIDENCE = 0.9  # on a line of small print with letters (`in_small_print`), digits count this sure
 NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark is preferred for it
 NARROW = 0.5  # a digit takes at least this share of its height in width: the air beside a 1 is its own
 BRIDGE_GAP = 1.5  # a gap up to this many heights wide may be bridged by loose ink (a lost digit and its spaces)
@@ -20,7 +19,6 @@ DASH_FLAT, DASH_LOW = 1.2, 0.3  # loose ink this many times wider than tall and 
 # a dash between numbers ("286-1000") when it stands free of both neighbours, never a bridge
 CLOSE_GAP, CLEAR_RATIO = 0.5, 3.0  # a gap under CLOSE_GAP heights splits numbers only if at least
 # 1/CLEAR_RATIO of the narrowest gap over CLOSE_GAP on its line (`rejoin_close`)
-LONE_ONE = 0.65  # a "1" that is a number of its own, under this share of its line's other digits: a stroke
 LOWER, ASCENDER = 0.7, 0.85  # lowercase letters and ascenders, as shares of a cluster's tallest mark
 # (print's x-height is about 0.7 of its ascenders; at 0.65, an @ taller than the ascenders tipped it)
 
@@ -170,22 +168,6 @@ def _bridged(a: np.ndarray, b: np.ndarray, loose: np.ndarray, blank: float, heig
     return len(bare) > 1 and max(bare) <= blank and min(bare) <= TOUCH * height
 
 
-def lone_strokes(boxes: np.ndarray, labels: np.ndarray, numbers: list[list[int]]) -> list[list[int]]:
-    """The numbers of one line (`split_numbers`) that are a lone stroke: a single "1" under LONE_ONE
-    of the median height of the line's other digits (1s left out) - a slash, a tick, a bit of a
-    scribble standing apart. A 1 written as a number of its own is about as tall as the digits of
-    its line (in a number, a short 1 beside tall digits is left alone). `labels`: per box its digit."""
-    h = boxes[:, 3] - boxes[:, 1]
-    out = []
-    for num in numbers:
-        if len(num) != 1 or labels[num[0]] != 1:
-            continue
-        others = [k for n in numbers for k in n if k != num[0] and labels[k] != 1]
-        if others and h[num[0]] < LONE_ONE * median(h[others]):
-            out.append(num)
-    return out
-
-
 def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: float = 0.34,
              joined: np.ndarray | None = None, scale: float | None = None,
              lines: list[list[int]] | None = None) -> np.ndarray:
@@ -238,24 +220,6 @@ def _word_evidence(boxes: np.ndarray, probs: np.ndarray, letters: np.ndarray, si
                 or ((sure & (h <= X_HEIGHT * tall) & (h >= HYPHEN * tall)).any() and sized.sum() <= SHORT_WORD)
                 or (scale is not None and tall < SMALL_PRINT * scale and sure_junk.sum() >= 2)
                 or (lower.sum() >= 2 and (h >= ASCENDER * tall).sum() >= 2 and sure_junk.any()))
-
-
-def in_small_print(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
-                   lines: list[list[int]] | None = None) -> np.ndarray:
-    """Marks on a line of small print: every mark of the line under SMALL_PRINT of the page's
-    digit height (`scale`) and at least two of them, and a quarter, letters the model is sure of
-    (a form's printed labels and hints: "d d m m y y y y" under a date's boxes, whose y's read as
-    unsure 4s; a line of small touching digits has a failed piece or two among many digits).
-    `lines`: `group_lines(boxes)`, if at hand. Returns a bool array over `boxes`."""
-    out = np.zeros(len(boxes), bool)
-    if scale is None or len(boxes) < 2:
-        return out
-    h = boxes[:, 3] - boxes[:, 1]
-    sure_junk = probs[:, -1] >= SURE_JUNK
-    for line in group_lines(boxes) if lines is None else lines:
-        if h[line].max() < SMALL_PRINT * scale and sure_junk[line].sum() >= max(2, 0.25 * len(line)):
-            out[line] = True
-    return out
 
 
 def doubted_in_numbers(boxes: np.ndarray, probs: np.ndarray, excluded: np.ndarray, beside: np.ndarray,

@@ -2,7 +2,7 @@
 
 io → `find_marks` (sheet, light, ink, slope, printed lines, candidate marks) → orient (a learned
 vote; a turned page is read again turned) → normalize → classify (one batched model call) →
-recheck, touching → layout → judge (opt-in) → Page. Work happens on a copy scaled down to at most
+recheck, touching → layout → judge (on by default) → Page. Work happens on a copy scaled down to at most
 `max_side` pixels; boxes are mapped back to the original image.
 """
 from __future__ import annotations
@@ -142,10 +142,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     cells = forms.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
     marks_lines = layout.group_lines(boxes)  # of every mark, digit or not
     in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, scale=scale_px, lines=marks_lines)
-    in_word |= words.field_words(boxes, probs, marks_lines, opts.number_gap, cells)  # "G U R A G A I N" in boxes
     in_word |= words.spaced_words(boxes, probs, in_word, marks_lines, opts.number_gap, cells)  # "G O K A R N E"
     in_word |= words.word_tails(boxes, in_word, marks_lines, opts.number_gap, cells)  # the .com of "@gmail.com"
-    print_ = layout.in_small_print(boxes, probs, scale_px, marks_lines)  # among printed labels only sure digits count
     line_px = sizes.line_scale(boxes, probs)  # the height of the sure digits beside each mark
     odd = sizes.out_of_scale(boxes, probs, scale_px, line_px)
     if walls.any():  # a sliver of a box wall read as a "1"
@@ -173,7 +171,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
             rejected.append(Rejected(box, "not-a-digit", float(p[cls])))
             if not in_word[i]:
                 loose.append(i)
-        elif p[cls] < (max(opts.min_confidence, layout.PRINT_CONFIDENCE) if print_[i] else opts.min_confidence):
+        elif p[cls] < opts.min_confidence:
             rejected.append(Rejected(box, "low-confidence", float(p[cls])))
             loose.append(i)
         else:
@@ -191,14 +189,9 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
         joined = None if cells is None else cells[np.ix_(digit_idx, digit_idx)]
         loose_boxes = boxes[loose]
         boxes = boxes[digit_idx]  # grouped on the straightened working copy, where lines are level
-        labels = np.array([digits[i].digit for i in digit_idx])
         for line in layout.group_lines(boxes):
             numbers = layout.split_numbers(boxes, line, opts.number_gap, joined, layout.NARROW, loose_boxes)
             numbers = layout.rejoin_close(boxes, numbers, layout.NARROW)  # gaps far below the line's own
-            strokes = layout.lone_strokes(boxes, labels, numbers)  # a slash or a tick read as a "1"
-            rejected += [Rejected(digits[digit_idx[n[0]]].box, "stroke", digits[digit_idx[n[0]]].confidence)
-                         for n in strokes]
-            numbers = [n for n in numbers if n not in strokes]
             if numbers:
                 lines.append(Line([Number([digits[digit_idx[k]] for k in num]) for num in numbers]))
     return Page(source, page_no, w, h, lines, rejected, (time.perf_counter() - started) * 1000, turn or 0,

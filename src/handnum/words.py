@@ -16,7 +16,6 @@ LETTER_GAP = 1.2    # letters of a spaced word stand at most this many of their 
 ALIKE = 2.0         # ... each gap at most this many times the run's median gap (a wider one: a new word)
 SPACED_LETTERS, SPACED_SHARE = 3, 0.34  # a run of at least this many letters, this share of its clusters
 # (capitals read as digits are common: R as 2, G as 6, I as 1; a row of spaced digits has no letters)
-FIELD_LETTERS = 3   # a form field (marks in neighbouring boxes) with this many sure letters: a word field
 
 
 def spaced_words(boxes: np.ndarray, probs: np.ndarray, word: np.ndarray, lines: list[list[int]],
@@ -109,25 +108,4 @@ def word_tails(boxes: np.ndarray, word: np.ndarray, lines: list[list[int]], gap:
             if boxes[b, 0].min() - boxes[a, 2].max() <= tall and (h[b] <= LOWER * tall).all() \
                     and (np.abs(boxes[b, 3] - base) <= 0.12 * tall).all():
                 out[b] = True
-    return out
-
-
-def field_words(boxes: np.ndarray, probs: np.ndarray, lines: list[list[int]], gap: float = 0.3,
-                joined: np.ndarray | None = None) -> np.ndarray:
-    """Marks of a form field (a cluster of `split_numbers` held together by `joined`: letters or
-    digits written one per box) with at least FIELD_LETTERS letter-sized marks (at most 1.5
-    heights wide, at least 0.4 of the field's median height) the model is sure (>= SURE_JUNK)
-    are not digits: a name in block capitals ("G U R A G A I N", whose R, G, A, I, N read as
-    digits and break into pieces that outnumber its letters). A field of digits has no sure
-    letters, or a stray one or two. Returns a bool array over `boxes`."""
-    out = np.zeros(len(boxes), bool)
-    if joined is None:
-        return out
-    h, w = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
-    letter = (probs[:, -1] >= SURE_JUNK) & (w <= 1.5 * h)
-    for line in lines:
-        for c in split_numbers(boxes, line, gap, joined):
-            field = any(joined[a, b] for a, b in zip(c, c[1:]))
-            if field and (letter[c] & (h[c] >= 0.4 * median(h[c]))).sum() >= FIELD_LETTERS:
-                out[c] = True
     return out
