@@ -123,7 +123,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     h, w = image.shape[:2]
     found = find_marks(image, opts)
     ink, mask, printed, walls, comps = found.ink, found.mask, found.printed, found.walls, found.comps
-    sheet, scale, ox, oy, skew, back = found.sheet, found.scale, found.ox, found.oy, found.skew, found.back
+    scale, ox, oy, skew, back = found.scale, found.ox, found.oy, found.skew, found.back
     if opts.orient and turn is None:
         turn = orient.page_turn(ink, comps.boxes)
         if turn:
