@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from .. import orient
 from ..pipeline import Options, find_marks
 from . import collect, scenes
-from .train import _branch, load_shards, write_onnx
+from .train import _branch, check_start, load_shards, write_onnx
 
 VAL_SEED = 9_200_000  # held-out pages; training pages start at `first_seed`
 
@@ -48,10 +48,7 @@ class OrientConfig:
     def __post_init__(self):
         if min(self.pages, self.val_pages, self.epochs, self.batch_size, self.workers) < 1 or self.lr <= 0:
             raise ValueError("pages, val_pages, epochs, batch_size and workers must be at least 1, lr positive")
-        if self.layout is not None and self.layout not in scenes.LAYOUTS:
-            raise ValueError(f"--layout {self.layout}: not one of {', '.join(scenes.LAYOUTS)}")
-        if self.init and not Path(self.init).is_file():
-            raise ValueError(f"--init {self.init}: no such checkpoint")
+        check_start(self.init, self.layout)
 
 
 def page_windows(seed: int, digits, layout: str | None = None) -> dict[str, np.ndarray]:

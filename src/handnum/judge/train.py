@@ -51,10 +51,16 @@ class JudgeConfig:
             raise ValueError("pages, val_pages, epochs, batch_size and workers must be at least 1")
         if not 0 < self.digit_keep <= 1 or self.lr <= 0:
             raise ValueError(f"digit_keep must be in (0, 1] and lr positive, got {self.digit_keep} and {self.lr}")
-        if self.init and not Path(self.init).is_file():
-            raise ValueError(f"--init {self.init}: no such checkpoint")
-        if self.layout is not None and self.layout not in scenes.LAYOUTS:
-            raise ValueError(f"--layout {self.layout}: not one of {', '.join(scenes.LAYOUTS)}")
+        check_start(self.init, self.layout)
+
+
+def check_start(init: str | None, layout: str | None) -> None:
+    """The options a trainer on generated pages shares (train-judge, train-orient): `init` an existing
+    checkpoint, `layout` one of `scenes.LAYOUTS`; else one clear ValueError."""
+    if init and not Path(init).is_file():
+        raise ValueError(f"--init {init}: no such checkpoint")
+    if layout is not None and layout not in scenes.LAYOUTS:
+        raise ValueError(f"--layout {layout}: not one of {', '.join(scenes.LAYOUTS)}")
 
 
 def _branch(channels: list[int]) -> nn.Sequential:
