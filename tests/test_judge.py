@@ -55,6 +55,27 @@ def test_numbers_written_close_have_digits_that_touch_or_overlap():
     assert len(gaps) > 20 and np.mean(np.array(gaps) <= 0) > 0.8
 
 
+def test_a_mark_sheet_has_question_numbers_printed_across_and_marks_written_below_them():
+    """The "marksheet" layout: printed digits in a grid's cells, as the handwritten marks are."""
+    scene = scenes.draw_scene(5, _fake_digits(), "marksheet")
+    printed = [it for it in scene.items if it.kind == "printed" and it.text.isdigit()]
+    written = [it for it in scene.items if it.kind == "digit"]
+    assert len(printed) >= 4 and written
+    top = min(it.box[1] for it in printed)
+    header = sorted((it for it in printed if abs(it.box[1] - top) < 5), key=lambda it: it.box[0])
+    numbers = [int(it.text) for it in header]
+    assert len(numbers) >= 2 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    assert min(it.box[1] for it in written) > top
+
+
+def test_printed_text_comes_from_fonts_with_letters_and_digits():
+    """urw-base35's dingbats and symbol fonts draw no letters: printed "text" in them is no print."""
+    fonts = glyphs.font_files("print")
+    if not fonts:
+        pytest.skip("no printed fonts installed (apt: fonts-dejavu fonts-liberation2 fonts-urw-base35 ...)")
+    assert not [f for f in fonts if "D050000L" in f or "StandardSymbolsPS" in f]
+
+
 def test_every_drawn_digit_has_ink_in_its_box():
     scene = scenes.draw_scene(11, _fake_digits(), "plain")
     gray = cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY).astype(np.float32)

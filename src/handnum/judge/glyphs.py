@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import glob
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,6 +26,7 @@ PRINT_FONT_GLOBS = ["/usr/share/fonts/truetype/dejavu/DejaVu*.ttf", "/usr/share/
                     "/usr/share/fonts/opentype/urw-base35/*.otf",
                     "/usr/share/texmf/fonts/opentype/public/lm/lmroman1*-*.otf",
                     "/usr/share/texmf/fonts/opentype/public/lm/lmsans1*-*.otf"]
+SYMBOL_FONTS = {"D050000L", "StandardSymbolsPS"}  # urw-base35's dingbats and Greek symbols: no letters or digits
 HERSHEY_HAND = [cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX]
 HERSHEY_PRINT = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
                  cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_PLAIN]
@@ -34,7 +36,7 @@ HERSHEY_PRINT = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HER
 def font_files(kind: str) -> tuple[str, ...]:
     """Installed font files of a kind ("hand" or "print"); empty where no package is installed."""
     globs = HAND_FONT_GLOBS if kind == "hand" else PRINT_FONT_GLOBS
-    return tuple(sorted(f for g in globs for f in glob.glob(g)))
+    return tuple(sorted(f for g in globs for f in glob.glob(g) if Path(f).stem not in SYMBOL_FONTS))
 
 
 @functools.lru_cache(maxsize=256)

@@ -177,7 +177,8 @@ def table(rng, c, new_hand, new_number, printed_values: float = 0.0):
             elif answers[i] == 0:
                 c.number(hand, new_number(rng)[:max(1, int(cw / hand.height * 1.1))], left, base)
             elif answers[i] == 1:
-                word(c, hand, "abcdABCD"[int(rng.integers(8))], left, base)
+                # answers by letter; no lowercase b, which many hands write as a 6 (alone, a 6 it is)
+                word(c, hand, "ABCDacde"[int(rng.integers(8))], left, base)
             else:
                 s = int(hand.height * rng.uniform(0.6, 1.0))
                 sign(rng, c, ["tick", "cross", "tick", "slash", "minus"][int(rng.integers(5))], left, base - s, s, s, hand.width)
@@ -296,3 +297,66 @@ def close(rng, c, new_hand, new_number):
                 box = word(c, hand, CLOSE_WORDS[int(rng.integers(len(CLOSE_WORDS)))], x, y)
                 x = box[2] if box else x + hand.height
             x += int(hand.height * rng.uniform(0.6, 2.5))
+
+
+CELL_WORDS = ["A", "B", "C", "AB", "Ab", "P", "F", "nil", "abs", "O", "S", "I", "A+", "B+"]  # not marks, in a cell of marks
+ROW_LABELS = ["Marks", "Marks awarded", "Marks obtained", "Score", "CO", "PO", "Max. Marks", "Total", "Part A",
+              "Part B", "Grade", "Remarks"]
+
+
+def marksheet(rng, c, new_hand, new_number):
+    """A mark sheet or an exam book's cover: question numbers printed across a grid (sometimes with
+    parts a, b under each), a printed label at the start of each row, the marks written one per cell
+    in some rows and printed in others (maximum marks), now and then a grade, "AB" or a tick in a cell
+    instead, a total at the end; one to three such grids."""
+    px = int(rng.integers(12, 42))
+    fonts = glyphs.font_files("print")
+    font = fonts[int(rng.integers(len(fonts)))] if fonts else None  # one font per sheet
+    y0 = int(rng.integers(20, 120))
+    if rng.random() < 0.5:
+        y0 = paragraph(rng, c, 20, y0, c.width - 40, int(px * rng.uniform(0.7, 1.2)), int(rng.integers(1, 4))) + px
+    while y0 < c.height - 6 * px:
+        ch, cw = int(px * rng.uniform(1.5, 3.2)), int(px * rng.uniform(1.6, 4.0))
+        label_w = int(px * rng.uniform(5.5, 9))
+        x0 = int(rng.integers(10, 60))
+        n_cols = int(min(rng.integers(4, 16), (c.width - x0 - label_w - 20) // cw))
+        parts = rng.random() < 0.3
+        n_rows = int(min(rng.integers(2, 6), (c.height - y0 - 10) // ch - 1 - parts))
+        if n_cols < 2 or n_rows < 1:
+            break
+        cols = [x0] + [x0 + label_w + i * cw for i in range(n_cols + 1)]
+        rows = [y0 + j * ch for j in range(n_rows + 2 + parts)]
+        _grid(c, x0, y0, cols, rows, int(rng.integers(1, 4)))
+        first = int(rng.choice([0, 1, 1, 1, int(rng.integers(2, 20))]))
+        printed(rng, c, "Q. No." if rng.random() < 0.6 else "Question", x0 + 4, y0 + (ch - px) // 2, px, font)
+        for i in range(n_cols):  # the question numbers across
+            printed(rng, c, str(first + i), cols[i + 1] + int(cw * rng.uniform(0.1, 0.4)), y0 + (ch - px) // 2, px, font)
+        if parts:  # a, b under each question
+            for i in range(n_cols):
+                for k, letter in enumerate("ab"):
+                    printed(rng, c, letter, cols[i + 1] + 3 + k * cw // 2, y0 + ch + (ch - px) // 2, px, font)
+                rule(c, cols[i + 1] + cw // 2, y0 + ch, cols[i + 1] + cw // 2, rows[-1])
+        hand = new_hand(min(ch * rng.uniform(0.45, 1.0), cw * rng.uniform(0.5, 0.9)))  # marks fit their cells
+        for j in range(n_rows):
+            top = rows[j + 1 + parts]
+            printed(rng, c, ROW_LABELS[int(rng.integers(len(ROW_LABELS)))], x0 + 4, top + (ch - px) // 2, px, font)
+            what = rng.choice(3, p=[0.6, 0.25, 0.15])  # marks by hand, nothing (a row left blank), printed values
+            for i in range(n_cols):
+                left = cols[i + 1] + int(cw * rng.uniform(0.08, 0.35))
+                if what == 1 or rng.random() < 0.2:
+                    continue
+                value = str(int(rng.integers(0, 11))) if rng.random() < 0.85 else new_number(rng)[:2]
+                base = top + ch - int(ch * rng.uniform(0.05, 0.3))
+                if what == 2:
+                    printed(rng, c, value, left, top + (ch - px) // 2, px, font)
+                elif rng.random() < 0.1:  # a grade, "AB" for absent, a tick or a cross in a cell of marks
+                    if rng.random() < 0.6:
+                        word(c, hand, CELL_WORDS[int(rng.integers(len(CELL_WORDS)))], left, base)
+                    else:
+                        s = int(hand.height * rng.uniform(0.5, 0.9))
+                        sign(rng, c, ["tick", "cross", "minus"][int(rng.integers(3))], left, base - s, s, s, hand.width)
+                else:
+                    c.number(hand, value, left, base)
+        if rng.random() < 0.5:  # the total, by hand, beside or under the grid
+            c.number(hand, new_number(rng)[:2], cols[-1] + int(cw * 0.5), rows[-1] - int(ch * 0.2))
+        y0 = rows[-1] + int(ch * rng.uniform(1.5, 4))

@@ -1,7 +1,8 @@
 """Generated pages with exact truth, for training and validating the judge.
 
 A scene is a page where people write numbers — plain paper, a notebook, an answer table, a mark
-sheet or score card, a form, maths, a sticky note, a list in a column, numbers written close — with handwritten numbers among printed text,
+sheet or score card, a form, maths, a sticky note, a list in a column, numbers written close, a grid
+of marks under printed question numbers — with handwritten numbers among printed text,
 handwritten words and marks, then photographed or scanned (paper tint, light, shadow, blur, noise,
 JPEG). Every drawn object is an `Item` with its box and kind, so any box a reader finds can be
 labelled (`label_boxes`). Deterministic by seed.
@@ -16,7 +17,8 @@ import numpy as np
 from . import glyphs, layouts
 from .model import KINDS  # what the judge tells apart; "other": none of these
 
-LAYOUTS = ("plain", "digits", "notebook", "table", "scores", "form", "maths", "note", "column", "close")
+LAYOUTS = ("plain", "digits", "notebook", "table", "scores", "form", "maths", "note", "column", "close",
+           "marksheet")
 
 
 @dataclass
