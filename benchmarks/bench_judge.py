@@ -1,6 +1,8 @@
 """The learned judge on and off: the real sheets (11 older, 20 newer) and generated validation pages.
 
-    python benchmarks/bench_judge.py [--pages 8] [--sheets DIR] [--judge FILE]
+    python benchmarks/bench_judge.py [--pages 8] [--sheets DIR] [--judge FILE] [--modes both|on|off] [--no-sheets]
+
+`--judge FILE`: another judge model (a .onnx beside its .json card) in place of the shipped one.
 
 Validation pages are drawn by `handnum.judge.scenes` from MNIST *test* digits, on seeds that
 training never uses (from `VALIDATION_SEED`), `--pages` of each layout. On them a reported digit
@@ -17,6 +19,7 @@ import numpy as np
 
 from handnum import mnist
 from handnum.evaluate import Score, load_truth, score_page
+from handnum.judge import model as judge_model
 from handnum.judge import scenes
 from handnum.pipeline import Options, read_image
 from handnum import io
@@ -94,10 +97,16 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=8, help="validation pages per layout")
     ap.add_argument("--sheets", default=str(ROOT.parent / "shared" / "data" / "sheets"))
     ap.add_argument("--data", default=os.environ.get("HANDNUM_DATA", str(ROOT.parent / "shared" / "data" / "mnist")))
+    ap.add_argument("--judge", help="a judge model (.onnx with its card) instead of the shipped one")
+    ap.add_argument("--modes", choices=["both", "on", "off"], default="both", help="the judge on, off, or both")
+    ap.add_argument("--no-sheets", action="store_true", help="the generated validation pages only")
     args = ap.parse_args()
-    if Path(args.sheets, "truth.json").is_file():
+    if args.judge:
+        judge_model.SHIPPED = Path(args.judge)
+    modes = {"both": (False, True), "on": (True,), "off": (False,)}[args.modes]
+    if not args.no_sheets and Path(args.sheets, "truth.json").is_file():
         print("| sheets | judge | digits | digit error | number F1 | pages exact |\n|---|---|---:|---:|---:|---:|")
-        for judge in (False, True):
+        for judge in modes:
             for label, s in sheets(Path(args.sheets), Options(judge=judge)).items():
                 m = s.summary()
                 print(f"| {label} | {'on' if judge else 'off'} | {m['digits']} | {m['digit_error_rate']:.1%} | "
@@ -107,7 +116,7 @@ def main() -> None:
     print("\n| layout | judge | digits | read right | recall | digits on print/letters/marks per page | "
           "digits on paper per page | number F1 |\n|---|---|---:|---:|---:|---:|---:|---:|")
     for layout in scenes.LAYOUTS:
-        for judge in (False, True):
+        for judge in modes:
             c = generated(layout, args.pages, digits, Options(judge=judge))
             print(f"| {layout} | {'on' if judge else 'off'} | {c['true']} | {c['right']} | {c['right'] / max(1, c['true']):.1%} | "
                   f"{c['on_other_kinds'] / args.pages:.1f} | {c['on_paper'] / args.pages:.1f} | {number_f1(c):.3f} |", flush=True)

@@ -235,6 +235,8 @@ def test_progress_then_an_error_clears_the_result_and_a_503_offers_a_retry(ui):
 
 def test_draw_undo_and_read(ui):
     page = ui
+    reads = []  # the pad's reads: without the judge (nothing printed can be on a blank pad)
+    page.on("request", lambda r: "/api/v1/read" in r.url and reads.append(r.url))
     page.click("#tab-draw")
     pad = page.locator("#pad").bounding_box()
     x, y, h = pad["x"] + pad["width"] / 2 - 60, pad["y"] + 40, pad["height"] - 80
@@ -253,6 +255,7 @@ def test_draw_undo_and_read(ui):
     page.click("#undo")
     expect(page.locator("#pad-status")).to_contain_text("Read in", timeout=15_000)
     assert page.inner_text("#pad-text") == "7" and page.locator("#pad-digits .chip").count() == 1
+    assert len(reads) >= 2 and all("judge=false" in url for url in reads)
     page.click("#clear")
     assert page.inner_text("#pad-text") == "nothing yet" and page.locator("#undo").is_disabled()
     page.click("#tab-photo")

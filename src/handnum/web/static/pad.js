@@ -104,7 +104,9 @@ async function readPad() {
   const blob = await new Promise((r) => snapshot.toBlob(r, "image/png"));
   status("Reading…");
   try {
-    const page = await readImage(blob, "drawing.png", { min_confidence: $("#minconf").value || 0.5 });
+    // judge=false: a blank pad holds only what was drawn on it, no print; the judge learned from photos of
+    // paper and takes one mouse-drawn digit in five (straight strokes, one width) for print
+    const page = await readImage(blob, "drawing.png", { min_confidence: $("#minconf").value || 0.5, judge: false });
     if (mine !== seq) return;
     const show = () => {
       const shown = corrected(page, fixes, true);
