@@ -1,4 +1,4 @@
-"""Each of the reader's remaining word and size rules switched off, one run per rule, to see what it does.
+"""Each of the reader's remaining word, size and line rules switched off, one run per rule, to see what it does.
 
     python benchmarks/ablate_rules.py [RULE,RULE...] [--pages 2] [--no-judge]
 
@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_judge as bench  # noqa: E402
 
-from handnum import layout, mnist, sizes, words  # noqa: E402
+from handnum import layout, mnist, recheck, segment, sizes, words  # noqa: E402
 from handnum.judge import scenes  # noqa: E402
 from handnum.pipeline import Options  # noqa: E402
 
@@ -39,10 +39,16 @@ def _small_without_line_scale():
 RULES = {  # name: (module, attribute, stand-in that switches the rule off)
     "in_words": (layout, "in_words", lambda: _none),
     "spaced_words": (words, "spaced_words", lambda: _none),
-    "word_tails": (words, "word_tails", lambda: _none),
     "doubted": (layout, "doubted_in_numbers", lambda: _none),
+    "word_evidence": (layout, "_word_evidence", lambda: lambda *args, **kwargs: False),  # words by fewer letters
     "small": (sizes, "out_of_scale", _small_without_line_scale),  # `small` against the line's digits
+    "rule": (segment, "rule_fringes", lambda: _none),     # the pale edge of a printed line read as a 1 or 7
+    "recheck": (recheck, "shed_extras", lambda: _unchecked),  # a merged mark read again by its main piece
 }
+
+
+def _unchecked(ink, comps, whole, *args, **kwargs):
+    return comps, whole
 
 
 def main() -> None:

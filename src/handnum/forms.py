@@ -1,5 +1,5 @@
 """Form fields: which marks sit in neighbouring boxes of one field (digits written one per box
-join as one number whatever their gaps), and slivers of box walls left behind as marks.
+join as one number whatever their gaps).
 
 Works on an (N, 4) box array and a uint8 mask of the page's box walls (`preprocess.find_rules`).
 """
@@ -74,23 +74,6 @@ def _side_by_side(boxes: np.ndarray, inside: np.ndarray) -> list[tuple[int, int]
     b = a + 1 + np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count)  # the marks up to its stop
     ok = (x0[b] > x1[a]) & (np.minimum(y1[a], y1[b]) > np.maximum(y0[a], y0[b])) & ~inside[order[a]] & ~inside[order[b]]
     return list(zip(order[a[ok]].tolist(), order[b[ok]].tolist()))
-
-
-def wall_slivers(boxes: np.ndarray, walls: np.ndarray) -> np.ndarray:
-    """Marks that are a sliver of a box wall left when the wall was taken out (a printed wall
-    thicker than the part found, read as a "1"): at most a quarter of their height wide, with
-    wall pixels in their own columns on at least 0.9 of their rows, the wall going on past them
-    for half their height on one side only (to the box's corner; on both sides it is a line of
-    squared paper with a "1" written over it, on neither the "1" itself taken for a wall).
-    Returns a bool array over `boxes`."""
-    out = np.zeros(len(boxes), bool)
-    for i, (x0, y0, x1, y1) in enumerate(boxes.astype(int)):
-        reach = (y1 - y0) // 2
-        if y1 > y0 and x1 - x0 <= 0.25 * (y1 - y0) and walls[y0:y1, x0:x1].any(1).mean() >= 0.9:
-            up = walls[max(0, y0 - reach):y0, x0:x1].any(1).mean() >= 0.9 if y0 > 0 else True
-            down = walls[y1:y1 + reach, x0:x1].any(1).mean() >= 0.9 if y1 < len(walls) else True
-            out[i] = up != down
-    return out
 
 
 def _crossed(walls: np.ndarray, box: np.ndarray) -> bool:

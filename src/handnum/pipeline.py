@@ -143,12 +143,8 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     marks_lines = layout.group_lines(boxes)  # of every mark, digit or not
     in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, scale=scale_px, lines=marks_lines)
     in_word |= words.spaced_words(boxes, probs, in_word, marks_lines, opts.number_gap, cells)  # "G O K A R N E"
-    in_word |= words.word_tails(boxes, in_word, marks_lines, opts.number_gap, cells)  # the .com of "@gmail.com"
     line_px = sizes.line_scale(boxes, probs)  # the height of the sure digits beside each mark
     odd = sizes.out_of_scale(boxes, probs, scale_px, line_px)
-    if walls.any():  # a sliver of a box wall read as a "1"
-        sliver = forms.wall_slivers(boxes, walls) & (probs.argmax(1) < NOT_A_DIGIT)
-        odd = [o or ("wall" if s else None) for o, s in zip(odd, sliver)]
     if printed.any():  # the pale edge of a printed line read as a "1" or a "7"
         edge = segment.rule_fringes(boxes, mask, printed, ink) & (probs.argmax(1) < NOT_A_DIGIT)
         odd = [o or ("rule" if e else None) for o, e in zip(odd, edge)]

@@ -1,15 +1,13 @@
-"""Words that `layout.in_words` misses: evenly spaced letters, names written one letter per box
-of a form field, the tail of a lowercase word after a dot.
+"""Words that `layout.in_words` misses: evenly spaced letters.
 
 `layout.in_words` finds a word only inside a tight cluster (marks closer than a number's gap);
-letters written apart, each its own cluster, are found here from the rhythm of their spacing, and
-the letters of a form field from the model's sure letters among them.
+letters written apart, each its own cluster, are found here from the rhythm of their spacing.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .layout import LOWER, SURE_JUNK, median, split_numbers
+from .layout import median, split_numbers
 
 LETTER_WIDTH = 1.5  # a cluster at most this many of its heights wide: one letter (or one in pieces)
 LETTER_GAP = 1.2    # letters of a spaced word stand at most this many of their heights apart
@@ -85,27 +83,4 @@ def _runs(one: np.ndarray, gaps: np.ndarray, ch: np.ndarray) -> list[list[int]]:
             runs += [run[:cut + 1], run[cut + 1:]]
         else:
             out.append(run)
-    return out
-
-
-def word_tails(boxes: np.ndarray, word: np.ndarray, lines: list[list[int]], gap: float = 0.3,
-               joined: np.ndarray | None = None) -> np.ndarray:
-    """Marks that end a lowercase word after a break (a dot: "@gmail.com", whose .com reads 0111):
-    a cluster of at least two marks right after a word (within the height of its tallest mark),
-    every one at most LOWER of that height and standing on the word's baseline, where the word
-    has such short marks too (lowercase print; the digits beside a word are as tall as its
-    capitals and ascenders). Returns a bool array over `boxes`."""
-    out = np.zeros(len(boxes), bool)
-    h = boxes[:, 3] - boxes[:, 1]
-    for line in (ln for ln in lines if word[ln].any()):  # a line with no word has no word's tail
-        clusters = _sized_clusters(boxes, line, gap, joined)
-        for a, b in zip(clusters, clusters[1:]):
-            tall = h[a].max()
-            short = h[a] <= LOWER * tall
-            if not word[a].any() or word[b].all() or len(b) < 2 or short.sum() < 2:
-                continue
-            base = median(boxes[a, 3][short])
-            if boxes[b, 0].min() - boxes[a, 2].max() <= tall and (h[b] <= LOWER * tall).all() \
-                    and (np.abs(boxes[b, 3] - base) <= 0.12 * tall).all():
-                out[b] = True
     return out
