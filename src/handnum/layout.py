@@ -9,7 +9,7 @@ import numpy as np
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
 X_HEIGHT, SHORT_WORD = 0.8, 5  # a sure letter this short for its cluster of at most this many marks: a word
 HYPHEN = 0.45  # ... but at least this share of its tallest: a shorter one is a hyphen or a dash, no letter
-SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # a cluster this short for the page's digits, letters this sure: a label
+SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # marks this short for the page's digits: small print; a letter this sure
 NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark is preferred for it
 NARROW = 0.5  # a digit takes at least this share of its height in width: the air beside a 1 is its own
 BRIDGE_GAP = 1.5  # a gap up to this many heights wide may be bridged by loose ink (a lost digit and its spaces)
@@ -169,14 +169,13 @@ def _bridged(a: np.ndarray, b: np.ndarray, loose: np.ndarray, blank: float, heig
 
 
 def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: float = 0.34,
-             joined: np.ndarray | None = None, scale: float | None = None,
-             lines: list[list[int]] | None = None) -> np.ndarray:
+             joined: np.ndarray | None = None, lines: list[list[int]] | None = None) -> np.ndarray:
     """Mark marks that belong to a word: a tight cluster (as a number would be; or neighbouring
     boxes of one form field, `joined` as in `split_numbers`) of at least two marks of which at
     least `share` are letter-sized marks that are not digits ("Total", "km", "Nr." beside a
     number; a name in capitals in a form; a speck or a broken-off flag does not make a word),
-    or with fewer letters in the patterns of `_word_evidence`. `scale`: the page's digit height;
-    `lines`: `group_lines(boxes)`, if at hand. Returns a bool array over `boxes`."""
+    or with fewer letters in the patterns of `_word_evidence`. `lines`: `group_lines(boxes)`, if
+    at hand. Returns a bool array over `boxes`."""
     out = np.zeros(len(boxes), bool)
     junk = probs.argmax(1) == probs.shape[1] - 1
     if len(boxes) < 2 or not junk.any():
@@ -192,13 +191,13 @@ def in_words(boxes: np.ndarray, probs: np.ndarray, gap: float = 0.3, share: floa
             letters = junk[cluster] & sized & ((w <= 1.5 * h) | (h <= X_HEIGHT * h.max()))
             n = sized.sum()
             if n >= 2 and (letters.sum() >= max(2, share * n)
-                           or _word_evidence(boxes[cluster], probs[cluster], letters, sized, share, scale)):
+                           or _word_evidence(boxes[cluster], probs[cluster], letters, sized, share)):
                 out[cluster] = True
     return out
 
 
 def _word_evidence(boxes: np.ndarray, probs: np.ndarray, letters: np.ndarray, sized: np.ndarray,
-                   share: float, scale: float | None) -> bool:
+                   share: float) -> bool:
     """A cluster with fewer letters than `share` that is a word all the same, because of:
     - one sure letter (no digit reading over DOUBTED_DIGIT) narrower than tall (one letter, not
       two digits run together: "kg", whose g reads as a 9), where one is enough for the share;
@@ -206,8 +205,6 @@ def _word_evidence(boxes: np.ndarray, probs: np.ndarray, letters: np.ndarray, si
       lowercase letter between capitals and ascenders: "Tel.", whose T and l read as 7 and 1; the
       digits of a number are about one height, and in a long number one odd mark is more likely a
       blot on a digit) and at least HYPHEN of it (a hyphen before a number, "-1000", is no letter);
-    - under SMALL_PRINT of the page's digit height, two letters the model is sure of (>= SURE_JUNK
-      "not a digit"): a printed label ("Issued", whose I, s and u read as digits);
     - two marks at most LOWER of the tallest on its baseline, two at least ASCENDER of it, and a
       letter the model is sure of: lowercase print ("@gmail", whose g, m, a, i, l read as digits;
       a number's small zeros beside one tall letter, "8R1000", are no such pattern)."""
@@ -218,7 +215,6 @@ def _word_evidence(boxes: np.ndarray, probs: np.ndarray, letters: np.ndarray, si
     lower = sized & (h <= LOWER * tall) & (bottom >= bottom[h.argmax()] - 0.12 * tall)
     return bool((sure & (w < h)).sum() >= max(1, share * sized.sum())
                 or ((sure & (h <= X_HEIGHT * tall) & (h >= HYPHEN * tall)).any() and sized.sum() <= SHORT_WORD)
-                or (scale is not None and tall < SMALL_PRINT * scale and sure_junk.sum() >= 2)
                 or (lower.sum() >= 2 and (h >= ASCENDER * tall).sum() >= 2 and sure_junk.any()))
 
 

@@ -141,7 +141,7 @@ def read_image(image: np.ndarray, source: str = "array", page_no: int = 0, optio
     digit_idx, digits, rejected = [], {}, [Rejected(to_orig(b), why, 1.0) for b, why in comps.dropped]
     cells = forms.walled(boxes, walls) if walls.any() else None  # marks in neighbouring boxes of a form field
     marks_lines = layout.group_lines(boxes)  # of every mark, digit or not
-    in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, scale=scale_px, lines=marks_lines)
+    in_word = layout.in_words(boxes, probs, opts.number_gap, joined=cells, lines=marks_lines)
     in_word |= words.spaced_words(boxes, probs, in_word, marks_lines, opts.number_gap, cells)  # "G O K A R N E"
     line_px = sizes.line_scale(boxes, probs)  # the height of the sure digits beside each mark
     odd = sizes.out_of_scale(boxes, probs, scale_px, line_px)
