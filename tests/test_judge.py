@@ -69,7 +69,7 @@ def test_a_mark_sheet_has_question_numbers_printed_across_and_marks_written_belo
 
 
 def test_printed_text_comes_from_fonts_with_letters_and_digits():
-    """urw-base35's dingbats and symbol fonts draw no letters: printed "text" in them is no print."""
+    """urw-base35's dingbats draw pictures and its symbol font Greek for Latin letters: no printed text."""
     fonts = glyphs.font_files("print")
     if not fonts:
         pytest.skip("no printed fonts installed (apt: fonts-dejavu fonts-liberation2 fonts-urw-base35 ...)")

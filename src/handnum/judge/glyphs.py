@@ -26,7 +26,7 @@ PRINT_FONT_GLOBS = ["/usr/share/fonts/truetype/dejavu/DejaVu*.ttf", "/usr/share/
                     "/usr/share/fonts/opentype/urw-base35/*.otf",
                     "/usr/share/texmf/fonts/opentype/public/lm/lmroman1*-*.otf",
                     "/usr/share/texmf/fonts/opentype/public/lm/lmsans1*-*.otf"]
-SYMBOL_FONTS = {"D050000L", "StandardSymbolsPS"}  # urw-base35's dingbats and Greek symbols: no letters or digits
+SYMBOL_FONTS = {"D050000L", "StandardSymbolsPS"}  # urw-base35's dingbats, and Greek for Latin letters: no text
 HERSHEY_HAND = [cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX]
 HERSHEY_PRINT = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
                  cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_PLAIN]

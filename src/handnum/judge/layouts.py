@@ -308,7 +308,7 @@ def marksheet(rng, c, new_hand, new_number):
     """A mark sheet or an exam book's cover: question numbers printed across a grid (sometimes with
     parts a, b under each), a printed label at the start of each row, the marks written one per cell
     in some rows and printed in others (maximum marks), now and then a grade, "AB" or a tick in a cell
-    instead, a total at the end; one to three such grids."""
+    instead, a total beside the last column; grids one under another down the page."""
     px = int(rng.integers(12, 42))
     fonts = glyphs.font_files("print")
     font = fonts[int(rng.integers(len(fonts)))] if fonts else None  # one font per sheet
@@ -357,6 +357,6 @@ def marksheet(rng, c, new_hand, new_number):
                         sign(rng, c, ["tick", "cross", "minus"][int(rng.integers(3))], left, base - s, s, s, hand.width)
                 else:
                     c.number(hand, value, left, base)
-        if rng.random() < 0.5:  # the total, by hand, beside or under the grid
+        if rng.random() < 0.5:  # the total, by hand, beside the grid's last column
             c.number(hand, new_number(rng)[:2], cols[-1] + int(cw * 0.5), rows[-1] - int(ch * 0.2))
         y0 = rows[-1] + int(ch * rng.uniform(1.5, 4))
