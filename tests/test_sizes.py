@@ -45,16 +45,6 @@ def test_a_mark_small_for_its_line_is_not_a_digit():
     assert out_of_scale(boxes, probs, 60.0, beside) == [None, None, "small", None, None]
 
 
-def test_a_mark_far_taller_than_the_page_digits_is_large_unless_big_digits_stand_beside_it():
-    boxes = np.array([[0, 0, 30, 50], [40, 0, 70, 50], [80, 0, 110, 50],     # digits, 50 px
-                      [200, 100, 450, 400],                                   # a spiral read as "9", 6×
-                      [0, 500, 200, 800], [220, 500, 420, 800]])              # "87" written 6× as big
-    probs = np.zeros((6, 11), np.float32)
-    probs[:, 9] = 0.99
-    out = out_of_scale(boxes, probs, 50.0, line_scale(boxes, probs))
-    assert out == [None, None, None, "large", None, None]
-
-
 def test_printed_labels_read_as_sure_digits_do_not_set_the_scale():
     # three handwritten digits (60 px) in boxes, apart; two printed labels (20 px, letters nearly
     # touching) whose o, a, e read as sure 0s, 6s and 2s: more of them than digits, but each label

@@ -1,5 +1,5 @@
-"""The page's digit height, and marks out of scale with it: specks, lines, drawings, letters small
-for their line.
+"""The page's digit height, and marks out of scale with it: specks, lines, letters small for
+their line.
 
 Handwritten digits of one page are about one height; what the model reads as a digit at a very
 different height is something else. Works on an (N, 4) box array and (N, 11) class probabilities.
@@ -10,7 +10,6 @@ import numpy as np
 
 from .layout import SURE_JUNK, group_lines, median, split_numbers, sure_digits
 
-LARGE = 5.0  # a mark this many times the page's digit height, alone, is a drawing (a spiral), not a digit
 SPECK = 0.3  # marks lower than this share of the page's digit height are specks, never digits
 ONE_SPECK = 0.45  # ... and "1"s lower than this, unless other digits of their size stand beside them
 
@@ -69,11 +68,10 @@ def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
     """Why each mark read as a digit is out of scale with the page's digits (`digit_scale`), or
     None: a mark under SPECK of it is a "speck" (a dot, a bit of a line) and a thin mark over 3
     times it a "line" (a page edge or a margin rule, not a "1"). Digits of one page may well
-    differ in size by 3 times (a heading, a footnote), so the bounds are wide: a mark over LARGE
-    times it is "large" (a doodle, a spiral drawn in a box) unless sure digits of at least half its
-    height stand beside it (a number written big is no drawing); within one line
-    (`beside`, from `line_scale`) they do not: a mark under half the height of the sure digits
-    beside it is "small" (a letter of a word, a symbol). A "1" under ONE_SPECK of the page's
+    differ in size by 3 times (a heading, a footnote), so the bounds are wide (a doodle far larger
+    than the digits is the judge's to set aside); within one line (`beside`, from `line_scale`)
+    they do not: a mark under half the height of the sure digits beside it is "small" (a letter
+    of a word, a symbol). A "1" under ONE_SPECK of the page's
     digit height is a "speck" (a bit of a box wall, a scratch) unless digits other than 1s of
     about its height stand beside it."""
     if scale is None:
@@ -85,6 +83,5 @@ def out_of_scale(boxes: np.ndarray, probs: np.ndarray, scale: float | None,
         short_ones &= ~(h >= 0.6 * others)  # NaN (no other digits beside) compares False
     beside = np.full(len(boxes), np.nan) if beside is None else beside  # NaN: no sure digits beside
     why = np.select([(h < SPECK * scale) | short_ones, h < 0.5 * beside,  # the first that holds
-                     (h > 3 * scale) & (w < 0.3 * h), (h > LARGE * scale) & ~(h <= 2 * beside)],
-                    ["speck", "small", "line", "large"], "")
+                     (h > 3 * scale) & (w < 0.3 * h)], ["speck", "small", "line"], "")
     return [str(y) if d and y else None for d, y in zip(probs.argmax(1) < probs.shape[1] - 1, why)]
