@@ -1,10 +1,11 @@
 """Count the reader's hand-set numbers: the thresholds a rule compares against, named or not.
 
-    python benchmarks/count_rules.py [--per-line]
+    python benchmarks/count_rules.py [--per-line] [--src DIR]
 
 Issue 20 asks for this count before and after the learned judge takes rules over. Counted, in the
 modules a page passes through when it is read (`READER`, not training, I/O or the web):
-- named: module-level constants bound to a number (`MARGIN = 0.6`), and numbers in tuples of them;
+- named: module-level constants bound to a number (`MARGIN = 0.6`, `LOW, HIGH = 0.3, 0.9`), and
+  numbers in tuples of them;
 - in comparisons: a number literal compared against (`h < 0.45 * scale`), except 0 (a sign or
   emptiness test, not a threshold) and the 0 / 1 / 255 ends of pixel and probability ranges;
 - defaults: a float default of a function's parameter (`gap: float = 0.6`).
@@ -50,10 +51,11 @@ def count(path: Path) -> dict[str, list[tuple[int, float]]]:
         for child in ast.iter_child_nodes(node):
             child.parent = node  # type: ignore[attr-defined]
     found: dict[str, list[tuple[int, float]]] = {"named": [], "compared": [], "defaults": []}
-    for node in tree.body:  # module-level NAME = number (or a tuple of numbers)
+    for node in tree.body:  # module-level NAME = number, or NAME, NAME = number, number
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if all(isinstance(t, ast.Name) and t.id.isupper() for t in targets) and node.value is not None:
+            names = [n for t in targets for n in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            if all(isinstance(n, ast.Name) and n.id.isupper() for n in names) and node.value is not None:
                 values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
                 found["named"] += [(node.lineno, v) for v in map(_number, values) if v is not None]
     for node in ast.walk(tree):
@@ -71,11 +73,12 @@ def count(path: Path) -> dict[str, list[tuple[int, float]]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--per-line", action="store_true", help="list every counted number with its line")
+    ap.add_argument("--src", type=Path, default=SRC, help="the handnum package to count (another checkout's)")
     args = ap.parse_args()
     totals = {"named": 0, "compared": 0, "defaults": 0}
     print("| module | named | in comparisons | float defaults | all |\n|---|---:|---:|---:|---:|")
     for name in READER:
-        found = count(SRC / name)
+        found = count(args.src / name)
         for k in totals:
             totals[k] += len(found[k])
         print(f"| {name} | {len(found['named'])} | {len(found['compared'])} | {len(found['defaults'])} | "

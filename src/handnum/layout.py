@@ -9,7 +9,7 @@ import numpy as np
 DOUBTED_HEIGHT, DOUBTED_DIGIT = 0.7, 0.02  # a "not a digit" this tall for its line, with this digit reading
 X_HEIGHT, SHORT_WORD = 0.8, 5  # a sure letter this short for its cluster of at most this many marks: a word
 HYPHEN = 0.45  # ... but at least this share of its tallest: a shorter one is a hyphen or a dash, no letter
-SMALL_PRINT, SURE_JUNK = 0.6, 0.9  # marks this short for the page's digits: small print; a letter this sure
+SURE_JUNK = 0.9  # a "not a digit" this sure: a letter
 NEAR = 2.0  # a line whose newest mark ends within this many heights of a mark is preferred for it
 NARROW = 0.5  # a digit takes at least this share of its height in width: the air beside a 1 is its own
 BRIDGE_GAP = 1.5  # a gap up to this many heights wide may be bridged by loose ink (a lost digit and its spaces)

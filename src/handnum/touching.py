@@ -33,7 +33,6 @@ import cv2
 import numpy as np
 
 from .cuts import cut_paths
-from .layout import SMALL_PRINT
 from .model import NOT_A_DIGIT, Model
 from .normalize import center_of_mass, fit, members, own_ink
 from .segment import Components
@@ -51,6 +50,7 @@ SPLIT_LOW = 0.4     # marks under this share of the page's digit height are neve
 SPLIT_BESIDE = 0.8  # ... and so are marks under this share of the sure digits beside them (a row of
 # touching digits is as tall as the digits of its line; a "#", a letter, a bit of a scribble are lower)
 SPLIT_HIGH = 3.0    # ... and marks over this many times the page's digit height (a doodle, not touching digits)
+SMALL_PRINT = 0.6   # wide marks among letters under this share of the page's digit height: small print, not split
 CROWD_ASPECT, CROWD_HEIGHT = 1.2, 0.6  # marks this wide for their height, this tall for the page: a second look
 
 Pieces = dict  # (cut, cut) -> (mask (h, w) bool, class probabilities (11,)) of the ink between them

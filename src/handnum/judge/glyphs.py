@@ -148,11 +148,15 @@ class Hand:
         return pen(self.rng, self._coarse(font_text(self.font, text, 64, self.hershey)), px, self.width)
 
 
+def print_font(rng: np.random.Generator) -> str | None:
+    """A random installed printed font; None where none is installed."""
+    fonts = font_files("print")
+    return fonts[int(rng.integers(len(fonts)))] if fonts else None
+
+
 def printed(rng: np.random.Generator, text: str, px: int, font: str | None = None) -> np.ndarray:
     """Printed `text`, crisp, in `font` (default: a random printed font)."""
-    fonts = font_files("print")
-    if font is None and fonts:
-        font = fonts[int(rng.integers(len(fonts)))]
+    font = print_font(rng) if font is None else font
     if font is None:
         return font_text(None, text, px, HERSHEY_PRINT[int(rng.integers(len(HERSHEY_PRINT)))])
     return font_text(font, text, px)

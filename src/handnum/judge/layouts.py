@@ -83,8 +83,7 @@ def plain(rng, c, new_hand, new_number):
 
 def paragraph(rng, c, x: int, y: int, width: int, px: int, lines: int) -> int:
     """Lines of printed sentences (a question, instructions) from (x, y); returns the y below them."""
-    font = glyphs.font_files("print")
-    font = font[int(rng.integers(len(font)))] if font else None
+    font = glyphs.print_font(rng)
     for _ in range(lines):
         words = " ".join(SENTENCES[int(rng.integers(len(SENTENCES)))] for _ in range(3)).split()
         xx = x
@@ -310,8 +309,7 @@ def marksheet(rng, c, new_hand, new_number):
     in some rows and printed in others (maximum marks), now and then a grade, "AB" or a tick in a cell
     instead, a total beside the last column; grids one under another down the page."""
     px = int(rng.integers(12, 42))
-    fonts = glyphs.font_files("print")
-    font = fonts[int(rng.integers(len(fonts)))] if fonts else None  # one font per sheet
+    font = glyphs.print_font(rng)  # one font per sheet
     y0 = int(rng.integers(20, 120))
     if rng.random() < 0.5:
         y0 = paragraph(rng, c, 20, y0, c.width - 40, int(px * rng.uniform(0.7, 1.2)), int(rng.integers(1, 4))) + px
@@ -327,19 +325,20 @@ def marksheet(rng, c, new_hand, new_number):
         cols = [x0] + [x0 + label_w + i * cw for i in range(n_cols + 1)]
         rows = [y0 + j * ch for j in range(n_rows + 2 + parts)]
         _grid(c, x0, y0, cols, rows, int(rng.integers(1, 4)))
+        inset = (ch - px) // 2  # printed text sits in the middle of its row
         first = int(rng.choice([0, 1, 1, 1, int(rng.integers(2, 20))]))
-        printed(rng, c, "Q. No." if rng.random() < 0.6 else "Question", x0 + 4, y0 + (ch - px) // 2, px, font)
+        printed(rng, c, "Q. No." if rng.random() < 0.6 else "Question", x0 + 4, y0 + inset, px, font)
         for i in range(n_cols):  # the question numbers across
-            printed(rng, c, str(first + i), cols[i + 1] + int(cw * rng.uniform(0.1, 0.4)), y0 + (ch - px) // 2, px, font)
+            printed(rng, c, str(first + i), cols[i + 1] + int(cw * rng.uniform(0.1, 0.4)), y0 + inset, px, font)
         if parts:  # a, b under each question
             for i in range(n_cols):
                 for k, letter in enumerate("ab"):
-                    printed(rng, c, letter, cols[i + 1] + 3 + k * cw // 2, y0 + ch + (ch - px) // 2, px, font)
+                    printed(rng, c, letter, cols[i + 1] + 3 + k * cw // 2, y0 + ch + inset, px, font)
                 rule(c, cols[i + 1] + cw // 2, y0 + ch, cols[i + 1] + cw // 2, rows[-1])
         hand = new_hand(min(ch * rng.uniform(0.45, 1.0), cw * rng.uniform(0.5, 0.9)))  # marks fit their cells
         for j in range(n_rows):
             top = rows[j + 1 + parts]
-            printed(rng, c, ROW_LABELS[int(rng.integers(len(ROW_LABELS)))], x0 + 4, top + (ch - px) // 2, px, font)
+            printed(rng, c, ROW_LABELS[int(rng.integers(len(ROW_LABELS)))], x0 + 4, top + inset, px, font)
             what = rng.choice(3, p=[0.6, 0.25, 0.15])  # marks by hand, nothing (a row left blank), printed values
             for i in range(n_cols):
                 left = cols[i + 1] + int(cw * rng.uniform(0.08, 0.35))
@@ -348,7 +347,7 @@ def marksheet(rng, c, new_hand, new_number):
                 value = str(int(rng.integers(0, 11))) if rng.random() < 0.85 else new_number(rng)[:2]
                 base = top + ch - int(ch * rng.uniform(0.05, 0.3))
                 if what == 2:
-                    printed(rng, c, value, left, top + (ch - px) // 2, px, font)
+                    printed(rng, c, value, left, top + inset, px, font)
                 elif rng.random() < 0.1:  # a grade, "AB" for absent, a tick or a cross in a cell of marks
                     if rng.random() < 0.6:
                         word(c, hand, CELL_WORDS[int(rng.integers(len(CELL_WORDS)))], left, base)
